@@ -1,0 +1,8 @@
+"""Every Terraform root the policy names must be fully readable: a file that
+cannot be parsed hides evidence, so it fails here with its file:line:col."""
+
+
+def test_terraform_root_is_readable(dr_context, dr_terraform_root):
+    root = dr_context.roots[dr_terraform_root]
+    errors = [e for e in dr_context.terraform.errors if e.path.startswith(f"{root}/") or e.path == root]
+    assert not errors, "unreadable Terraform:\n" + "\n".join(f"  {e}" for e in errors)

@@ -1,0 +1,3 @@
+"""Loads the DR audit pytest plugin (options, row items, reports)."""
+
+pytest_plugins = ["dr_audit.plugin"]

@@ -1,0 +1,197 @@
+"""Turn a row and the evidence into a Finding.
+
+``source_evidence(row, lookup)`` answers for one source (what it holds, and
+whether that meets the row). ``evaluate_static`` combines it into the
+row's status for the static (policy x Terraform) audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dr_audit.comparators import COMPARATORS, Verdict
+from dr_audit.findings import Finding, SourceEvidence, SourceState, Status
+from dr_audit.inventory import AttributeValue, Inventory, Resource
+from dr_audit.kinds import KINDS, POLICY_KIND
+from dr_audit.model import Policy, Row
+from dr_audit.operators import OPERATORS
+from dr_audit.terraform.values import Unknown, is_known
+
+
+@dataclass
+class ValueOutcome:
+    """One resource's attribute for a comparator, or the verdict that ends the row."""
+
+    value: Any = None
+    attribute: AttributeValue | None = None
+    resource: Resource | None = None
+    label: str = ""
+    stop: Verdict | None = None
+
+
+class Lookup:
+    """Selection over one source's inventory, in the policy's terms (roles)."""
+
+    def __init__(self, policy: Policy, inventory: Inventory, mode: str = "managed"):
+        self.policy = policy
+        self.inventory = inventory
+        self.mode = mode
+
+    def region_of(self, role: str | None) -> str | None:
+        return self.policy.region_of(role)
+
+    def select(self, kind: str, role: str | None, select: dict):
+        return self.inventory.select(kind, self.region_of(role), select, self.mode,
+                                     KINDS[kind].scope == "global")
+
+    def absent(self, kind: str, role: str | None, select: dict, selection) -> Verdict:
+        """The verdict when nothing matched: unresolved, unreadable, or missing."""
+        where = f"{kind} {_describe(select)}" + (f" in {self.region_of(role)}" if KINDS[kind].scope == "regional" else "")
+        if selection.possible:
+            return Verdict(SourceState.UNRESOLVED, None,
+                           f"{where}: cannot tell which resource is meant: {'; '.join(selection.reasons[:3])}")
+        if self.inventory.errors:
+            unread = "; ".join(str(e) for e in self.inventory.errors[:3])
+            return Verdict(SourceState.ERROR, None,
+                           f"{where} not found, and {len(self.inventory.errors)} input(s) could not be read: {unread}")
+        kind_of = "data source" if self.mode == "data" else "resource"
+        return Verdict(SourceState.MISSING, None, f"no {kind_of} {where}")
+
+    def single_value(self, kind: str, role: str | None, select: dict, attribute: str) -> ValueOutcome:
+        selection = self.select(kind, role, select)
+        if not selection.matched:
+            return ValueOutcome(stop=self.absent(kind, role, select, selection))
+        if len(selection.matched) > 1:
+            addresses = ", ".join(r.address for r in selection.matched[:4])
+            return ValueOutcome(stop=Verdict(SourceState.UNRESOLVED, None,
+                                             f"{kind} {_describe(select)} matches {len(selection.matched)} resources: {addresses}"))
+        resource = selection.matched[0]
+        found = resource.attributes.get(attribute) or AttributeValue(
+            Unknown(f"{resource.address}.{attribute}", "attribute not collected"))
+        if not found.known:
+            return ValueOutcome(stop=Verdict(SourceState.UNRESOLVED, None,
+                                             f"{resource.address}.{attribute}: {_unknown_text(found.value)}",
+                                             [(resource, found)]))
+        label = role or _describe(select)
+        return ValueOutcome(found.value, found, resource, label)
+
+
+def _describe(select: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in select.items()) or "(any)"
+
+
+def _unknown_text(value: Any) -> str:
+    if isinstance(value, Unknown):
+        return f"unresolved ({value.reason}): {value.expression}"
+    return f"unresolved: {value!r}"
+
+
+def attribute_verdict(row: Row, lookup: Lookup) -> Verdict:
+    """Evaluate an attribute, aggregate or existence row on one source."""
+    selection = lookup.select(row.kind, row.role, row.select)
+    operator = OPERATORS[row.op]
+    if row.aggregate is None and not selection.matched:
+        return lookup.absent(row.kind, row.role, row.select, selection)
+    if row.aggregate is not None and selection.possible:
+        return Verdict(SourceState.UNRESOLVED, None,
+                       f"cannot count {row.kind} {_describe(row.select)}: {'; '.join(selection.reasons[:3])}")
+    if row.aggregate is None and not selection.matched and lookup.inventory.errors:
+        return lookup.absent(row.kind, row.role, row.select, selection)
+    matched = selection.matched
+    pairs = [(r, r.attributes.get(row.attribute)) for r in matched] if row.attribute else [(r, None) for r in matched]
+    if row.op == "exists":
+        return Verdict(SourceState.MEETS, len(matched), f"{len(matched)} found: {matched[0].address}", pairs)
+    if row.aggregate == "count":
+        actual = len(matched)
+        if actual == 0 and lookup.inventory.errors:
+            return lookup.absent(row.kind, row.role, row.select, selection)
+        return _compare(operator, actual, row.value, f"count of {row.kind} {_describe(row.select)}", pairs)
+    for resource, found in pairs:
+        if found is None or not found.known:
+            value = found.value if found is not None else Unknown(row.attribute, "attribute not collected")
+            return Verdict(SourceState.UNRESOLVED, None, f"{resource.address}.{row.attribute}: {_unknown_text(value)}",
+                           [(resource, found)])
+    if row.aggregate == "distinct":
+        values = sorted({str(found.value) for _, found in pairs})
+        if not values and lookup.inventory.errors:
+            return lookup.absent(row.kind, row.role, row.select, selection)
+        return _compare(operator, values, row.value, f"distinct {row.attribute} of {row.kind}", pairs)
+    verdicts = [_compare(operator, found.value, row.value, f"{resource.address}.{row.attribute}", [(resource, found)])
+                for resource, found in pairs]
+    failing = [v for v in verdicts if v.state is not SourceState.MEETS]
+    return failing[0] if failing else verdicts[0]
+
+
+def _compare(operator, actual: Any, expected: Any, subject: str, pairs) -> Verdict:
+    try:
+        ok = operator.test(actual, expected)
+    except (TypeError, ValueError) as exc:
+        return Verdict(SourceState.UNRESOLVED, actual, f"{subject} = {actual!r} cannot be compared: {exc}", pairs)
+    shown = "" if operator.expects == "none" else f" (expected {operator.symbol} {expected!r})"
+    return Verdict(SourceState.MEETS if ok else SourceState.VIOLATES, actual, f"{subject} = {actual!r}{shown}", pairs)
+
+
+def source_evidence(row: Row, lookup: Lookup) -> SourceEvidence:
+    """What one source holds for ``row`` and whether it meets it."""
+    if row.comparator:
+        verdict = COMPARATORS[row.comparator].evaluate(row, lookup)
+    else:
+        verdict = attribute_verdict(row, lookup)
+    evidence = SourceEvidence(verdict.state, verdict.value, verdict.detail)
+    decided = [p for p in (verdict.evidence or []) if isinstance(p, tuple)]
+    attrs = [p for p in (verdict.evidence or []) if isinstance(p, AttributeValue)]
+    if decided:
+        resource, found = decided[0]
+        evidence.address = resource.address
+        evidence.file = (found.file if found is not None and found.file else resource.file)
+        evidence.line = (found.line if found is not None and found.line else resource.line)
+        evidence.region = resource.region if isinstance(resource.region, str) else None
+        if found is not None and found.note:
+            evidence.detail += f" [{found.note}]"
+    elif attrs:
+        evidence.file, evidence.line = attrs[0].file, attrs[0].line
+    if verdict.state is SourceState.ERROR:
+        evidence.error = verdict.detail
+    return evidence
+
+
+def _not_consulted(why: str) -> SourceEvidence:
+    return SourceEvidence(SourceState.NOT_CONSULTED, None, why)
+
+
+def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
+    """The static audit's verdict for ``row``: the policy against the code only."""
+    live = _not_consulted("static mode: the account is not read")
+    if row.kind == POLICY_KIND:
+        verdict = COMPARATORS[row.comparator].evaluate(row, policy.facts)
+        status = Status.PASS if verdict.state is SourceState.MEETS else Status.FAIL
+        message = ("the written policy is consistent: " if status is Status.PASS
+                   else "the written policy contradicts itself: ") + verdict.detail
+        return Finding(row.id, status, message, _not_consulted("a check of the policy's own numbers"), live)
+    if row.managed_by == "manual":
+        reason = "managed by hand (not in Terraform): only the account can show it; static mode does not read it"
+        return Finding(row.id, Status.UNKNOWN, reason, _not_consulted(reason), live, skip_reason=reason)
+    if row.managed_by == "data" and not (row.op == "exists" and not row.comparator):
+        reason = "referenced as a Terraform data source: its values are read from the account at plan time"
+        return Finding(row.id, Status.UNKNOWN, reason, _not_consulted(reason), live, skip_reason=reason)
+    lookup = Lookup(policy, terraform, "data" if row.managed_by == "data" else "managed")
+    code = source_evidence(row, lookup)
+    status, message, skip = _static_status(row, code)
+    return Finding(row.id, status, message, code, live, skip_reason=skip)
+
+
+def _static_status(row: Row, code: SourceEvidence) -> tuple[Status, str, str | None]:
+    where = f" at {code.location()}" if code.location() else ""
+    if code.state is SourceState.MEETS:
+        return Status.PASS, f"code meets the policy: {code.detail}{where}", None
+    if code.state is SourceState.VIOLATES:
+        return Status.FAIL, f"code violates the policy: {code.detail}{where}", None
+    if code.state is SourceState.MISSING:
+        return Status.FAIL, f"the policy requires it in Terraform, but: {code.detail}", None
+    if code.state is SourceState.ERROR:
+        return Status.ERROR, f"Terraform could not be fully read: {code.detail}", None
+    message = f"code value unresolved: {code.detail}{where}"
+    if row.unknown_ok:
+        return Status.UNKNOWN, message, f"allowed by the policy: {row.unknown_ok}"
+    return Status.UNKNOWN, message, None

@@ -1,0 +1,119 @@
+"""The normalized inventory both collectors produce, and selection over it.
+
+A :class:`Resource` is one thing of a kind (see ``kinds.py``) as one source
+saw it, with an :class:`AttributeValue` per attribute carrying provenance.
+Selection answers which resources a row means, keeping "definitely" apart
+from "maybe" (a selector attribute that could not be resolved).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dr_audit.errors import SourceError
+from dr_audit.terraform.values import Unknown, is_known
+
+
+@dataclass(frozen=True)
+class AttributeValue:
+    """A normalized attribute value and where it came from.
+
+    ``value`` is plain data or :class:`Unknown`. For Terraform, ``file`` and
+    ``line`` locate the argument (or the block, for defaults, with a
+    ``note``); ``expression`` is the text as written.
+    """
+
+    value: Any
+    file: str | None = None
+    line: int | None = None
+    expression: str | None = None
+    note: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return is_known(self.value)
+
+
+@dataclass
+class Resource:
+    """One resource of a kind, as one source (terraform or aws) saw it."""
+
+    kind: str
+    source: str
+    address: str
+    region: Any
+    attributes: dict[str, AttributeValue]
+    mode: str = "managed"
+    file: str | None = None
+    line: int | None = None
+    root: str | None = None
+    presence: Unknown | None = None
+
+    def value(self, attribute: str) -> Any:
+        found = self.attributes.get(attribute)
+        return found.value if found is not None else Unknown(
+            f"{self.address}.{attribute}", "attribute not collected")
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else self.address
+
+
+@dataclass
+class Selection:
+    """Which resources a selector matched: surely, and possibly."""
+
+    matched: list[Resource]
+    possible: list[Resource]
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Inventory:
+    """All resources one source produced, and the errors met producing them."""
+
+    source: str
+    resources: list[Resource] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    roots: dict[str, str] = field(default_factory=dict)
+
+    def select(self, kind: str, region: str | None, select: dict[str, Any],
+               mode: str = "managed", global_kind: bool = False) -> Selection:
+        """Resources of ``kind`` in ``region`` whose attributes equal ``select``.
+
+        Global kinds ignore the region. A candidate whose region or selector
+        attribute is unresolved is *possible*, never *matched*.
+        """
+        matched, possible, reasons = [], [], []
+        for resource in self.resources:
+            if resource.kind != kind or resource.mode != mode:
+                continue
+            verdict = _matches(resource, region, select, global_kind)
+            if verdict is True:
+                (possible if resource.presence is not None else matched).append(resource)
+                if resource.presence is not None:
+                    reasons.append(f"{resource.address}: {resource.presence.reason}")
+            elif verdict is not False:
+                possible.append(resource)
+                reasons.append(f"{resource.address}: {verdict}")
+        return Selection(matched, possible, reasons)
+
+
+def _matches(resource: Resource, region: str | None, select: dict[str, Any], global_kind: bool) -> bool | str:
+    if not global_kind and region is not None:
+        if not is_known(resource.region):
+            return f"region unresolved ({resource.region.reason})" if isinstance(resource.region, Unknown) else "region unresolved"
+        if resource.region != region:
+            return False
+    for attribute, wanted in select.items():
+        actual = resource.value(attribute)
+        if not is_known(actual):
+            reason = actual.reason if isinstance(actual, Unknown) else "unresolved"
+            return f"{attribute} unresolved ({reason})"
+        if isinstance(actual, list) and not isinstance(wanted, list):
+            if wanted not in actual:
+                return False
+        elif actual != wanted:
+            return False
+    return True

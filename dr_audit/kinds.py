@@ -1,0 +1,157 @@
+"""The resource kinds a policy can name, and their normalized attributes.
+
+Both collectors (Terraform and AWS) produce these shapes; rows and
+comparators only ever see them. Adding a kind or attribute here is the one
+place a policy's vocabulary grows; each collector then maps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: attribute value types, as checked by the policy validator
+STR, INT, NUMBER, BOOL, CIDR, STR_LIST, ANY = (
+    "str", "int", "number", "bool", "cidr", "list[str]", "any")
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One normalized attribute: its type and what it means."""
+
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A resource kind: name, whether it lives in a region, its attributes.
+
+    ``scope`` is ``regional`` (rows select resources in the role's region) or
+    ``global`` (IAM, Route 53, CloudFront: the region is not a selector).
+    """
+
+    name: str
+    scope: str
+    doc: str
+    attributes: dict[str, AttributeSpec] = field(default_factory=dict)
+
+
+def _kind(kind_name: str, scope: str, doc: str, **attributes: tuple[str, str]) -> Kind:
+    return Kind(kind_name, scope, doc, {k: AttributeSpec(*v) for k, v in attributes.items()})
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in [
+    _kind("vpc", "regional", "A VPC.",
+          name=(STR, "the Name tag"),
+          cidr_block=(CIDR, "primary IPv4 CIDR"),
+          enable_dns_hostnames=(BOOL, "DNS hostnames enabled")),
+    _kind("subnet", "regional", "A VPC subnet.",
+          name=(STR, "the Name tag"),
+          vpc=(STR, "Name tag of the VPC it belongs to"),
+          cidr_block=(CIDR, "IPv4 CIDR"),
+          availability_zone=(STR, "availability zone name, e.g. us-east-1a"),
+          map_public_ip_on_launch=(BOOL, "instances get a public IP (a public subnet)")),
+    _kind("nat_gateway", "regional", "A NAT gateway.",
+          name=(STR, "the Name tag"),
+          vpc=(STR, "Name tag of the VPC of its subnet"),
+          subnet=(STR, "Name tag of the subnet it sits in"),
+          availability_zone=(STR, "availability zone of its subnet"),
+          connectivity_type=(STR, "public or private")),
+    _kind("internet_gateway", "regional", "An internet gateway.",
+          name=(STR, "the Name tag"),
+          vpc=(STR, "Name tag of the attached VPC")),
+    _kind("eks_cluster", "regional", "An EKS cluster.",
+          name=(STR, "cluster name"),
+          version=(STR, "Kubernetes version, e.g. 1.33"),
+          secrets_encrypted=(BOOL, "envelope encryption of secrets with a KMS key")),
+    _kind("eks_node_group", "regional", "An EKS managed node group.",
+          name=(STR, "node group name"),
+          cluster=(STR, "cluster name"),
+          instance_types=(STR_LIST, "instance types"),
+          min_size=(INT, "scaling minimum"),
+          max_size=(INT, "scaling maximum"),
+          desired_size=(INT, "desired node count")),
+    _kind("rds_instance", "regional", "An RDS DB instance.",
+          identifier=(STR, "DB instance identifier"),
+          engine=(STR, "engine, e.g. mysql"),
+          engine_version=(STR, "engine version, e.g. 8.4.7"),
+          instance_class=(STR, "instance class"),
+          port=(INT, "listener port"),
+          multi_az=(BOOL, "Multi-AZ deployment"),
+          backup_retention_period=(INT, "automated backup retention, days"),
+          backup_window=(STR, "preferred backup window, hh24:mi-hh24:mi UTC"),
+          db_subnet_group=(STR, "DB subnet group name"),
+          is_read_replica=(BOOL, "replicates from another instance"),
+          replicate_source_identifier=(STR, "identifier of the replication source"),
+          replicate_source_region=(STR, "region of the replication source"),
+          storage_encrypted=(BOOL, "storage encryption")),
+    _kind("dynamodb_table", "regional", "A DynamoDB table.",
+          name=(STR, "table name"),
+          stream_enabled=(BOOL, "DynamoDB Streams enabled"),
+          stream_view_type=(STR, "stream view type, e.g. NEW_AND_OLD_IMAGES"),
+          replica_regions=(STR_LIST, "regions holding global-table replicas"),
+          point_in_time_recovery=(BOOL, "PITR enabled")),
+    _kind("s3_bucket", "regional", "An S3 bucket.",
+          name=(STR, "bucket name"),
+          versioning=(STR, "Enabled, Suspended or Disabled"),
+          replication_destination_buckets=(STR_LIST, "names of replication destination buckets")),
+    _kind("cognito_user_pool", "regional", "A Cognito user pool.",
+          name=(STR, "pool name")),
+    _kind("ecr_repository", "regional", "An ECR repository.",
+          name=(STR, "repository name"),
+          image_tag_mutability=(STR, "MUTABLE or IMMUTABLE")),
+    _kind("ecr_replication", "regional",
+          "A registry's replication configuration (one per registry and region).",
+          destination_regions=(STR_LIST, "regions any rule replicates to"),
+          rules=(ANY, "list of {destinations: [regions], prefixes: [repository prefixes]}")),
+    _kind("secretsmanager_secret", "regional", "A Secrets Manager secret.",
+          name=(STR, "secret name"),
+          replica_regions=(STR_LIST, "regions the secret is replicated to")),
+    _kind("cloudfront_distribution", "global", "A CloudFront distribution.",
+          id=(STR, "distribution id"),
+          aliases=(STR_LIST, "alternate domain names"),
+          has_origin_failover=(BOOL, "an origin group with failover serves the default behaviour"),
+          viewer_protocol_policy=(STR, "default behaviour's viewer protocol policy")),
+    _kind("route53_zone", "global", "A Route 53 hosted zone.",
+          name=(STR, "zone name without the trailing dot"),
+          private_zone=(BOOL, "private hosted zone")),
+    _kind("route53_record", "global", "A Route 53 record set.",
+          name=(STR, "record name without the trailing dot"),
+          type=(STR, "record type"),
+          set_identifier=(STR, "set identifier of a routing-policy record"),
+          failover_role=(STR, "PRIMARY or SECONDARY for failover routing, else none"),
+          has_health_check=(BOOL, "a health check is attached"),
+          alias_dns_name=(STR, "alias target DNS name without the trailing dot")),
+    _kind("route53_health_check", "global", "A Route 53 health check.",
+          name=(STR, "the Name tag"),
+          type=(STR, "HTTP, HTTPS, TCP, ..."),
+          fqdn=(STR, "checked host name"),
+          port=(INT, "checked port"),
+          resource_path=(STR, "checked path"),
+          request_interval=(INT, "seconds between checks"),
+          failure_threshold=(INT, "consecutive failures before unhealthy")),
+    _kind("acm_certificate", "regional", "An ACM certificate.",
+          domain_name=(STR, "primary domain name")),
+    _kind("kms_alias", "regional", "A KMS key alias.",
+          name=(STR, "alias name, alias/...")),
+    _kind("iam_role", "global", "An IAM role.",
+          name=(STR, "role name")),
+    _kind("cloudwatch_alarm", "regional", "A CloudWatch metric alarm.",
+          name=(STR, "alarm name"),
+          namespace=(STR, "metric namespace"),
+          metric_name=(STR, "metric name"),
+          comparison_operator=(STR, "e.g. GreaterThanThreshold"),
+          threshold=(NUMBER, "threshold"),
+          period=(INT, "seconds per evaluation period"),
+          evaluation_periods=(INT, "periods evaluated"),
+          has_actions=(BOOL, "at least one alarm action")),
+]}
+
+#: the pseudo-kind of rows that check the written policy's own numbers
+POLICY_KIND = "policy"
+
+
+def attribute_spec(kind: str, attribute: str) -> AttributeSpec | None:
+    """The spec of ``kind.attribute``, or None when either is unknown."""
+    spec = KINDS.get(kind)
+    return spec.attributes.get(attribute) if spec else None

@@ -1,0 +1,98 @@
+"""The validated policy: roles, facts, problem items and rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("critical", "high", "medium", "low")
+MANAGED_BY = ("terraform", "data", "manual")
+AGGREGATES = ("count", "distinct")
+
+
+@dataclass(frozen=True)
+class Role:
+    """A named place the policy talks about: its region and Terraform root."""
+
+    name: str
+    region: str
+    terraform_root: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One side of a cross-resource row: a role and a selector."""
+
+    role: str | None
+    select: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One checkable promise of the written policy.
+
+    Exactly one of three shapes: an attribute check (``attribute``/``op``/
+    ``value``, optionally over an ``aggregate``), an existence check
+    (``op: exists``), or a named ``comparator`` with ``args``.
+    """
+
+    id: str
+    clause: str
+    title: str
+    kind: str
+    severity: str
+    managed_by: str | None
+    line: int
+    role: str | None = None
+    select: dict[str, Any] = field(default_factory=dict)
+    attribute: str | None = None
+    op: str | None = None
+    value: Any = None
+    aggregate: str | None = None
+    comparator: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    problem: int | None = None
+    unknown_ok: str | None = None
+
+    @property
+    def section(self) -> str:
+        """The top-level section of the clause: '2.3' -> '2'."""
+        return self.clause.split(".")[0]
+
+    def resource_label(self) -> str:
+        """What the row selects, for people: 'identifier=orders-db'."""
+        if self.comparator:
+            return self.comparator
+        return ", ".join(f"{k}={v}" for k, v in self.select.items()) or "(all)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A known problem item of the written policy, linked to its rows."""
+
+    id: int
+    title: str
+    severity: str
+    remediation: str
+    rows: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, validated policy file."""
+
+    path: str
+    sha256: str
+    name: str
+    title: str
+    roles: dict[str, Role]
+    terraform_root: str | None
+    facts: dict[str, Any]
+    problems: dict[int, Problem]
+    rows: tuple[Row, ...]
+
+    def row(self, row_id: str) -> Row:
+        return next(r for r in self.rows if r.id == row_id)
+
+    def region_of(self, role: str | None) -> str | None:
+        return self.roles[role].region if role in self.roles else None

@@ -1,0 +1,86 @@
+"""The one closed table of value operators a policy row may use.
+
+Each operator takes (actual, expected) and answers True or False. The
+evaluator never calls one with an unresolved value: that is UNKNOWN before
+any comparison is made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A named comparison. ``expects`` is the shape the policy value must have:
+    ``scalar``, ``list``, ``cidr``, ``regex``, ``number`` or ``none``."""
+
+    name: str
+    test: Callable[[Any, Any], bool]
+    expects: str
+    doc: str
+    symbol: str
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    return float(value)
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return actual is expected or (isinstance(actual, bool) and actual == expected
+                                      and isinstance(expected, bool))
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return float(actual) == float(expected)
+    if isinstance(expected, (int, float)) and isinstance(actual, str):
+        try:
+            return float(actual) == float(expected)
+        except ValueError:
+            return False
+    return actual == expected
+
+
+def _cidr(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(str(value), strict=False)
+
+
+def _cidr_eq(actual: Any, expected: Any) -> bool:
+    try:
+        return _cidr(actual) == _cidr(expected) and str(actual).split("/")[0] == str(
+            _cidr(actual).network_address)
+    except ValueError:
+        return False
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _set_eq(actual: Any, expected: Any) -> bool:
+    return sorted(map(str, _as_list(actual))) == sorted(map(str, _as_list(expected)))
+
+
+OPERATORS: dict[str, Operator] = {op.name: op for op in [
+    Operator("eq", _equal, "scalar", "equal to", "=="),
+    Operator("ne", lambda a, e: not _equal(a, e), "scalar", "not equal to", "!="),
+    Operator("gte", lambda a, e: _number(a) >= _number(e), "number", "at least", ">="),
+    Operator("lte", lambda a, e: _number(a) <= _number(e), "number", "at most", "<="),
+    Operator("gt", lambda a, e: _number(a) > _number(e), "number", "more than", ">"),
+    Operator("lt", lambda a, e: _number(a) < _number(e), "number", "less than", "<"),
+    Operator("in", lambda a, e: any(_equal(a, x) for x in e), "list", "one of", "in"),
+    Operator("contains", lambda a, e: any(_equal(x, e) for x in _as_list(a)), "scalar",
+             "a list containing", "contains"),
+    Operator("contains_all", lambda a, e: all(any(_equal(x, y) for x in _as_list(a)) for y in e),
+             "list", "a list containing all of", "contains all"),
+    Operator("set_eq", _set_eq, "list", "exactly the set", "set =="),
+    Operator("cidr_eq", _cidr_eq, "cidr", "the CIDR block", "cidr =="),
+    Operator("matches", lambda a, e: re.search(e, str(a)) is not None, "regex",
+             "matching the pattern", "=~"),
+    # For ``exists`` the evaluator passes the number of matching resources.
+    Operator("exists", lambda count, _: count > 0, "none", "present", "exists"),
+]}

@@ -1,0 +1,198 @@
+"""The pytest plugin: options, one test item per policy row, and the reports.
+
+``conftest.py`` loads this module. Rows become items of
+``audits/test_policy_rows.py::test_policy_row[ROW-ID]``; the JSON and HTML
+reports are written once per run by the controlling process (so a run with
+xdist writes the same document as a serial one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dr_audit.context import MODES, AuditContext
+from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.findings import Finding, Status
+from dr_audit.model import Row
+from dr_audit.operators import OPERATORS
+from dr_audit.report.atomic import keep_in_history, write_atomically
+from dr_audit.report.json_report import build_report, default_history_name, dumps
+from dr_audit.report.plain_html import render_html
+
+_CONTEXT = pytest.StashKey[AuditContext]()
+_AUDITED = pytest.StashKey[bool]()
+
+#: the directory name of the audit suite; arguments inside it make the policy load eagerly
+AUDIT_SUITE = "audits"
+
+
+class PolicyRowError(Exception):
+    """A row's evidence could not be read: reported as a pytest error, not a failure."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dr-audit", "DR audit (policy x Terraform x account)")
+    group.addoption("--dr-policy", default=None,
+                    help="policy YAML (default: the dr_policy ini setting)")
+    parser.addini("dr_policy", "policy YAML audited when --dr-policy is not given")
+    group.addoption("--dr-terraform-root", default=None,
+                    help="directory holding the policy roles' Terraform roots (default: the policy's terraform.root)")
+    group.addoption("--dr-mode", default="static", choices=MODES,
+                    help="static: policy x Terraform, no AWS credentials (the CI gate)")
+    group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
+    group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
+    group.addoption("--dr-history", default="reports/history",
+                    help="directory keeping every run's JSON (never overwritten)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_AUDITED] = False
+
+
+def _path(config: pytest.Config, option: str) -> Path | None:
+    value = config.getoption(option)
+    if value is None and option == "--dr-policy":
+        value = config.getini("dr_policy") or None
+        if value is None:
+            raise pytest.UsageError("no policy: give --dr-policy PATH or set dr_policy in the pytest configuration")
+        path = Path(value)
+        return path if path.is_absolute() else config.rootpath / path
+    if value is None:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def audit_context(config: pytest.Config) -> AuditContext:
+    """The run's context, created on first use; bad input becomes a usage error."""
+    if _CONTEXT not in config.stash:
+        try:
+            config.stash[_CONTEXT] = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
+                                                  config.getoption("--dr-mode"))
+        except PolicyErrors as errors:
+            raise pytest.UsageError("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors)) from None
+        except PolicyError as error:
+            raise pytest.UsageError(f"invalid policy:\n  {error}") from None
+        except (NotImplementedError, ValueError) as error:
+            raise pytest.UsageError(str(error)) from None
+    return config.stash[_CONTEXT]
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """Load the policy before collecting the audit suite, so a bad policy is a
+    usage error that names file, line and row, not a collection traceback."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    args = [Path(str(a).split("::")[0]) for a in config.args]
+    if any(AUDIT_SUITE in (config.invocation_params.dir / a).resolve().parts for a in args):
+        audit_context(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    wanted = {"dr_row", "dr_terraform_root"} & set(metafunc.fixturenames)
+    if not wanted:
+        return
+    try:
+        context = audit_context(metafunc.config)
+    except pytest.UsageError as error:
+        pytest.fail(str(error), pytrace=False)
+    if "dr_row" in wanted:
+        rows = context.policy.rows
+        metafunc.parametrize("dr_row", rows, ids=[row.id for row in rows])
+    if "dr_terraform_root" in wanted:
+        roots = sorted(context.roots)
+        metafunc.parametrize("dr_terraform_root", roots, ids=roots)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "dr_row" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dr_row)
+            config.stash[_AUDITED] = True
+
+
+@pytest.fixture
+def dr_context(request: pytest.FixtureRequest) -> AuditContext:
+    return audit_context(request.config)
+
+
+@pytest.fixture
+def dr_finding(dr_context: AuditContext, dr_row: Row) -> Finding:
+    """The row's finding; unreadable evidence raises, so pytest reports an error."""
+    finding = dr_context.finding(dr_row.id)
+    if finding.status is Status.ERROR:
+        raise PolicyRowError(f"{dr_row.id}: {finding.message}")
+    return finding
+
+
+def explain(row: Row, finding: Finding) -> str:
+    """The terminal message: what the policy expects, what each source holds, where."""
+    if row.comparator:
+        expected = f"{row.comparator} {row.args}"
+    elif row.op == "exists":
+        expected = f"a {row.kind} with {row.resource_label()} exists"
+    else:
+        subject = f"count of {row.kind}" if row.aggregate == "count" else (
+            f"distinct {row.attribute}" if row.aggregate == "distinct" else row.attribute)
+        expected = f"{subject} {OPERATORS[row.op].symbol} {row.value!r}"
+    code = finding.terraform
+    lines = [f"{row.id} (clause {row.clause}, {row.severity}): {row.title}",
+             f"  expected : {expected}" + (f"  [{row.kind} {row.resource_label()}]" if not row.comparator else ""),
+             f"  terraform: {code.state.value}: {code.detail}"]
+    if code.location():
+        lines.append(f"  at       : {code.location()}" + (f"  ({code.address})" if code.address else ""))
+    lines.append(f"  status   : {finding.status.value}: {finding.message}")
+    if row.problem:
+        lines.append(f"  problem  : item {row.problem} of the policy")
+    return "\n".join(lines)
+
+
+def check_finding(row: Row, finding: Finding) -> None:
+    """Turn a finding into the pytest outcome DESIGN.md's status table gives."""
+    if finding.skip_reason:
+        pytest.skip(f"{finding.status.value}: {finding.skip_reason}")
+    if finding.status is Status.PASS:
+        return
+    if finding.status is Status.WAIVED:
+        pytest.xfail(finding.message)
+    pytest.fail(explain(row, finding), pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not _audit_ran(config):
+        return
+    try:
+        context = audit_context(config)
+    except pytest.UsageError:
+        return
+    document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info())
+    text = dumps(document)
+    write_atomically(_path(config, "--dr-json"), text)
+    write_atomically(_path(config, "--dr-html"), render_html(document))
+    keep_in_history(_path(config, "--dr-history"), default_history_name(document), text)
+    config.stash[_CONTEXT] = context
+
+
+def _audit_ran(config: pytest.Config) -> bool:
+    return bool(config.stash.get(_AUDITED, False)) or _CONTEXT in config.stash
+
+
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or _CONTEXT not in config.stash or not _audit_ran(config):
+        return
+    context = config.stash[_CONTEXT]
+    counts: dict[str, int] = {}
+    for finding in context.all_findings().values():
+        counts[finding.status.value] = counts.get(finding.status.value, 0) + 1
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    terminalreporter.write_sep("=", "DR audit")
+    terminalreporter.write_line(f"policy {context.policy.name}: {len(context.policy.rows)} rows ({shown})")
+    for error in context.terraform.errors:
+        terminalreporter.write_line(f"unreadable input: {error}")
+    terminalreporter.write_line(f"report: {_path(config, '--dr-json')} and {_path(config, '--dr-html')}")

@@ -1,0 +1,321 @@
+"""Load and validate a policy file.
+
+In: a YAML path. Out: a :class:`Policy`, or :class:`PolicyErrors` listing
+every problem found, each naming file, line and row. Validation covers the
+vocabulary (kinds, attributes, operators, comparators), value shapes (CIDRs,
+regexes, types), ids (pattern, uniqueness) and references (roles, problems).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from pathlib import Path
+from typing import Any
+
+from dr_audit.comparators import COMPARATORS
+from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.kinds import BOOL, CIDR, INT, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
+from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, Policy, Problem, Role, Row
+from dr_audit.operators import OPERATORS
+from dr_audit.yaml_lines import LineDict, LineList, load_yaml_with_lines
+
+ROW_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
+REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+TOP_KEYS = {"policy", "roles", "terraform", "facts", "problems", "rows"}
+ROW_KEYS = {"id", "clause", "title", "kind", "role", "select", "attribute", "op", "value", "aggregate",
+            "comparator", "args", "managed_by", "severity", "problem", "unknown_ok"}
+
+
+class _Collector:
+    """Accumulates errors so one run reports all of them."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.errors: list[PolicyError] = []
+
+    def add(self, message: str, line: int | None, row_id: str | None = None) -> None:
+        self.errors.append(PolicyError(self.path, message, line, None, row_id))
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate the policy at ``path`` (see module docstring)."""
+    path = Path(path)
+    document = load_yaml_with_lines(path)
+    shown = str(path)
+    errors = _Collector(shown)
+    if not isinstance(document, LineDict):
+        raise PolicyErrors([PolicyError(shown, "the policy must be a YAML mapping", 1)])
+    for key in document:
+        if key not in TOP_KEYS:
+            errors.add(f"unknown top-level key {key!r} (expected one of {sorted(TOP_KEYS)})", document.line_of(key))
+    header = document.get("policy")
+    if not isinstance(header, LineDict) or not isinstance(header.get("name"), str):
+        errors.add("'policy' must be a mapping with a 'name'", document.line_of("policy"))
+        header = LineDict()
+        header.line, header.key_lines = 1, {}
+    roles = _roles(document.get("roles"), document.line_of("roles"), errors)
+    facts = document.get("facts") or {}
+    if not isinstance(facts, dict):
+        errors.add("'facts' must be a mapping", document.line_of("facts"))
+        facts = {}
+    problems_raw = _problems(document.get("problems"), document.line_of("problems"), errors)
+    rows = _rows(document.get("rows"), document.line_of("rows"), roles, facts, problems_raw, errors)
+    terraform = document.get("terraform") or {}
+    root = terraform.get("root") if isinstance(terraform, dict) else None
+    if root is not None and not isinstance(root, str):
+        errors.add("terraform.root must be a path", document.line_of("terraform"))
+    if errors.errors:
+        raise PolicyErrors(errors.errors)
+    problems = {pid: Problem(pid, p["title"], p["severity"], p.get("remediation", ""),
+                             tuple(r.id for r in rows if r.problem == pid))
+                for pid, p in problems_raw.items()}
+    for problem in problems.values():
+        if not problem.rows:
+            errors.add(f"problem {problem.id} is linked to no row", problems_raw[problem.id].line)
+    if errors.errors:
+        raise PolicyErrors(errors.errors)
+    return Policy(path=shown, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), name=header["name"],
+                  title=str(header.get("title", header["name"])), roles=roles,
+                  terraform_root=str((path.parent / root).resolve()) if isinstance(root, str) else None,
+                  facts=dict(facts), problems=problems, rows=tuple(rows))
+
+
+def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
+    roles: dict[str, Role] = {}
+    if not isinstance(raw, LineDict) or not raw:
+        errors.add("'roles' must map role names to {region, terraform_root}", line)
+        return roles
+    for name, spec in raw.items():
+        where = raw.line_of(name)
+        if not isinstance(spec, dict) or not isinstance(spec.get("region"), str):
+            errors.add(f"role {name!r} needs a region", where)
+            continue
+        if not REGION.match(spec["region"]):
+            errors.add(f"role {name!r}: {spec['region']!r} is not an AWS region name", where)
+        root = spec.get("terraform_root")
+        if root is not None and not isinstance(root, str):
+            errors.add(f"role {name!r}: terraform_root must be a directory name", where)
+        roles[name] = Role(name, spec["region"], root)
+    return roles
+
+
+def _problems(raw: Any, line: int, errors: _Collector) -> dict[int, LineDict]:
+    problems: dict[int, LineDict] = {}
+    if raw is None:
+        return problems
+    if not isinstance(raw, LineList):
+        errors.add("'problems' must be a list", line)
+        return problems
+    for item in raw:
+        if not isinstance(item, LineDict):
+            errors.add("a problem must be a mapping", line)
+            continue
+        pid = item.get("id")
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            errors.add("a problem needs an integer id", item.line)
+            continue
+        if pid in problems:
+            errors.add(f"duplicate problem id {pid}", item.line)
+            continue
+        for key in ("title", "severity"):
+            if not isinstance(item.get(key), str):
+                errors.add(f"problem {pid} needs a {key}", item.line)
+        if item.get("severity") not in SEVERITIES:
+            errors.add(f"problem {pid}: severity must be one of {SEVERITIES}", item.line_of("severity"))
+        problems[pid] = item
+    return problems
+
+
+def _rows(raw: Any, line: int, roles: dict[str, Role], facts: dict, problems: dict,
+          errors: _Collector) -> list[Row]:
+    rows: list[Row] = []
+    if not isinstance(raw, LineList) or not raw:
+        errors.add("'rows' must be a non-empty list", line)
+        return rows
+    seen: dict[str, int] = {}
+    for item in raw:
+        if not isinstance(item, LineDict):
+            errors.add("a row must be a mapping", line)
+            continue
+        row = _row(item, roles, facts, problems, errors)
+        if row is None:
+            continue
+        if row.id in seen:
+            errors.add(f"duplicate row id (first at line {seen[row.id]})", item.line_of("id"), row.id)
+            continue
+        seen[row.id] = item.line
+        rows.append(row)
+    return rows
+
+
+def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
+         errors: _Collector) -> Row | None:
+    row_id = item.get("id")
+    before = len(errors.errors)
+    if not isinstance(row_id, str) or not ROW_ID.match(row_id):
+        errors.add(f"row id {row_id!r} must be UPPER-KEBAB-CASE, e.g. RDS-MULTIAZ-PRIMARY", item.line_of("id"))
+        row_id = str(row_id)
+
+    def add(message: str, key: str | None = None) -> None:
+        errors.add(message, item.line_of(key) if key else item.line, row_id)
+
+    for key in item:
+        if key not in ROW_KEYS:
+            add(f"unknown key {key!r}", key)
+    for key in ("clause", "title", "kind", "severity"):
+        if not isinstance(item.get(key), str) and not (key == "clause" and isinstance(item.get(key), (int, float))):
+            add(f"{key!r} is required", key if key in item else None)
+    kind = item.get("kind")
+    if item.get("severity") not in SEVERITIES:
+        add(f"severity must be one of {list(SEVERITIES)}", "severity")
+    managed_by = item.get("managed_by")
+    if kind == POLICY_KIND:
+        if managed_by is not None:
+            add("a policy-coherence row has no managed_by", "managed_by")
+    elif managed_by not in MANAGED_BY:
+        add(f"managed_by must be one of {list(MANAGED_BY)}", "managed_by" if "managed_by" in item else None)
+    if kind != POLICY_KIND and kind not in KINDS:
+        add(f"unknown kind {kind!r}", "kind")
+        return None
+    role = item.get("role")
+    if role is not None and role not in roles:
+        add(f"unknown role {role!r} (policy roles: {sorted(roles)})", "role")
+    if kind in KINDS and KINDS[kind].scope == "regional" and role is None and item.get("comparator") not in (
+            "same_value", "disjoint_cidrs"):
+        add(f"kind {kind} is regional: the row needs a role", None)
+    problem = item.get("problem")
+    if problem is not None and problem not in problems:
+        add(f"problem {problem!r} is not one of the policy's problems {sorted(problems)}", "problem")
+    unknown_ok = item.get("unknown_ok")
+    if unknown_ok is not None and not isinstance(unknown_ok, str):
+        add("unknown_ok must be the reason an unresolved value is acceptable", "unknown_ok")
+    select = item.get("select") or {}
+    if not isinstance(select, dict):
+        add("select must map attributes to values", "select")
+        select = {}
+    if kind in KINDS:
+        for attribute in select:
+            if attribute not in KINDS[kind].attributes:
+                add(f"select: {kind} has no attribute {attribute!r}", "select")
+    comparator = item.get("comparator")
+    if comparator is not None:
+        _check_comparator(item, kind, roles, facts, add)
+    elif kind == POLICY_KIND:
+        add("a policy-coherence row needs a comparator", "kind")
+    else:
+        _check_attribute_row(item, kind, add)
+    if len(errors.errors) > before:
+        return None
+    return Row(id=row_id, clause=str(item["clause"]), title=item["title"], kind=kind,
+               severity=item["severity"], managed_by=managed_by, line=item.line, role=role,
+               select=dict(select), attribute=item.get("attribute"), op=item.get("op"),
+               value=item.get("value"), aggregate=item.get("aggregate"), comparator=comparator,
+               args=_plain(item.get("args") or {}), problem=problem, unknown_ok=unknown_ok)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _check_comparator(item: LineDict, kind: str, roles: dict, facts: dict, add) -> None:
+    name = item["comparator"]
+    if name not in COMPARATORS:
+        add(f"unknown comparator {name!r} (known: {sorted(COMPARATORS)})", "comparator")
+        return
+    comparator = COMPARATORS[name]
+    if comparator.needs_source == (kind == POLICY_KIND):
+        add(f"comparator {name} {'needs a resource kind' if comparator.needs_source else 'only takes kind: policy'}",
+            "kind")
+        return
+    for key in ("attribute", "op", "value", "aggregate"):
+        if key in item:
+            add(f"{key!r} does not go with a comparator (use args)", key)
+    args = item.get("args") or {}
+    if not isinstance(args, dict):
+        add("args must be a mapping", "args")
+        return
+    for message in comparator.validate(args, facts):
+        add(message, "args")
+    if kind in KINDS:
+        attribute = args.get("attribute")
+        if isinstance(attribute, str) and attribute not in KINDS[kind].attributes:
+            add(f"args.attribute: {kind} has no attribute {attribute!r}", "args")
+        for target in args.get("targets") or []:
+            if isinstance(target, dict):
+                if target.get("role") is not None and target["role"] not in roles:
+                    add(f"args.targets: unknown role {target['role']!r}", "args")
+                for attribute in (target.get("select") or {}):
+                    if attribute not in KINDS[kind].attributes:
+                        add(f"args.targets: {kind} has no attribute {attribute!r}", "args")
+        if "destination_role" in args and args["destination_role"] not in roles:
+            add(f"args.destination_role: unknown role {args['destination_role']!r}", "args")
+
+
+_TYPE_CHECKS = {
+    STR: lambda v: isinstance(v, str),
+    INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    BOOL: lambda v: isinstance(v, bool),
+    CIDR: lambda v: isinstance(v, str),
+    STR_LIST: lambda v: isinstance(v, str),  # scalar ops on a list attribute compare an element
+}
+
+
+def _check_attribute_row(item: LineDict, kind: str, add) -> None:
+    op_name = item.get("op")
+    if op_name not in OPERATORS:
+        add(f"unknown operator {op_name!r} (known: {sorted(OPERATORS)})", "op" if "op" in item else None)
+        return
+    operator = OPERATORS[op_name]
+    aggregate = item.get("aggregate")
+    attribute = item.get("attribute")
+    if aggregate is not None and aggregate not in AGGREGATES:
+        add(f"unknown aggregate {aggregate!r} (known: {list(AGGREGATES)})", "aggregate")
+        return
+    if op_name == "exists":
+        for key in ("attribute", "value", "aggregate"):
+            if key in item:
+                add(f"op exists takes no {key}", key)
+        return
+    if aggregate != "count":
+        if not isinstance(attribute, str):
+            add("attribute is required (or use op: exists / aggregate: count)", None)
+            return
+        if attribute not in KINDS[kind].attributes:
+            add(f"{kind} has no attribute {attribute!r} (known: {sorted(KINDS[kind].attributes)})", "attribute")
+            return
+    elif attribute is not None:
+        add("aggregate: count takes no attribute", "attribute")
+    if "value" not in item:
+        add("value is required", None)
+        return
+    value = item["value"]
+    expects = operator.expects
+    if expects == "list" and not isinstance(value, list):
+        add(f"op {op_name} needs a list value", "value")
+    elif expects == "number" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        add(f"op {op_name} needs a number", "value")
+    elif expects == "cidr":
+        try:
+            network = ipaddress.ip_network(str(value), strict=True)
+        except ValueError as exc:
+            add(f"bad CIDR {value!r}: {exc}", "value")
+        else:
+            if str(network) != str(value):
+                add(f"bad CIDR {value!r}: write it as {network}", "value")
+    elif expects == "regex":
+        try:
+            re.compile(str(value))
+        except re.error as exc:
+            add(f"bad regular expression {value!r}: {exc}", "value")
+    elif expects == "scalar" and aggregate is None and attribute is not None:
+        attr_type = KINDS[kind].attributes[attribute].type
+        check = _TYPE_CHECKS.get(attr_type)
+        if check is not None and value is not None and not check(value):
+            add(f"{kind}.{attribute} is {attr_type}; value {value!r} is not", "value")

@@ -1,0 +1,1 @@
+"""Outputs rendered from the audit's findings: the JSON contract and HTML."""

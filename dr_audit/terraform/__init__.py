@@ -1,0 +1,1 @@
+"""Terraform evidence: parse HCL, evaluate it, normalize it into the inventory."""

@@ -1,0 +1,168 @@
+"""The Terraform collector: roots on disk -> the normalized inventory.
+
+In: a base directory and named roots below it (``{"primary": "primary"}``).
+Out: an :class:`Inventory` of every mapped resource and data source with
+file:line provenance, plus every error met (bad files, unusable modules,
+tfvars of the wrong type), each naming its file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dr_audit.errors import TerraformError
+from dr_audit.inventory import AttributeValue, Inventory, Resource
+from dr_audit.kinds import BOOL, INT, KINDS, NUMBER, STR, STR_LIST
+from dr_audit.terraform.expressions import Evaluator, Scope, SourceText, line_of
+from dr_audit.terraform.mappings import MAPPINGS, Reader
+from dr_audit.terraform.module import ModuleInstance, ResourceInstance
+from dr_audit.terraform.parsing import attribute_expression, parse_directory, parse_file
+from dr_audit.terraform.values import Unknown, is_known
+
+
+def collect_terraform(base: Path, roots: dict[str, str]) -> Inventory:
+    """Collect every root in ``roots`` (name -> directory relative to ``base``)."""
+    base = Path(base).resolve()
+    inventory = Inventory("terraform")
+    for name, relative in sorted(roots.items(), key=lambda item: item[1]):
+        if relative in inventory.roots.values():
+            continue
+        inventory.roots[name] = relative
+        _collect_root(base, name, base / relative, inventory)
+    return inventory
+
+
+def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory) -> None:
+    errors: list[TerraformError] = []
+    if not directory.is_dir():
+        inventory.errors.append(TerraformError(_rel(directory, base), f"Terraform root {name!r}: directory not found"))
+        return
+    parsed = parse_directory(directory, base)
+    errors.extend(parsed.errors)
+    inventory.files.extend(parsed.files)
+    if not parsed.files:
+        errors.append(TerraformError(_rel(directory, base), f"Terraform root {name!r} has no .tf files"))
+    root = ModuleInstance(parsed, "", {}, {}, base, errors, directory)
+    root.inputs = _tfvars(directory, base, root, errors, inventory)
+    instances = list(root.all_instances())
+    by_address = {i.address: i for i in instances}
+    by_type: dict[str, list[ResourceInstance]] = {}
+    for instance in instances:
+        by_type.setdefault(instance.type, []).append(instance)
+    for instance in instances:
+        mapping = MAPPINGS.get((instance.mode, instance.type))
+        if mapping is None:
+            continue
+        kind, read = mapping
+        attributes = read(Reader(instance, by_address, by_type))
+        inventory.resources.append(Resource(
+            kind=kind, source="terraform", address=instance.address, region=instance.region,
+            attributes={k: _coerce(v, KINDS[kind].attributes[k].type) for k, v in attributes.items()},
+            mode=instance.mode, file=instance.file, line=instance.line, root=name,
+            presence=instance.presence))
+    inventory.errors.extend(errors)
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _tfvars(directory: Path, base: Path, root: ModuleInstance, errors: list, inventory: Inventory) -> dict[str, Any]:
+    """terraform.tfvars then *.auto.tfvars (alphabetical), as Terraform loads them."""
+    files = [directory / "terraform.tfvars"] if (directory / "terraform.tfvars").is_file() else []
+    files += sorted(directory.glob("*.auto.tfvars"))
+    values: dict[str, Any] = {}
+    for path in files:
+        display = _rel(path, base)
+        inventory.files.append(display)
+        blocks, error = parse_file(path, display)
+        if error is not None:
+            errors.append(error)
+            continue
+        if blocks:
+            errors.append(TerraformError(display, "a tfvars file may only assign variables, not declare blocks",
+                                         blocks[0].line))
+        text = path.read_text(encoding="utf-8")
+        import hcl2  # parse again for top-level attributes (blocks were refused above)
+        from dr_audit.terraform.expressions import subtrees
+        from dr_audit.terraform.parsing import body_attributes
+        body = subtrees(hcl2.parses_to_tree(text))[0]
+        source = SourceText(display, text)
+        for name, attribute in body_attributes(body).items():
+            value = Evaluator(source).evaluate(attribute_expression(attribute), Scope(_Empty()))
+            problem = _type_problem(root, name, value)
+            if problem:
+                errors.append(TerraformError(display, problem, line_of(attribute)))
+                continue
+            values[name] = value
+    return values
+
+
+class _Empty:
+    def __getattr__(self, name: str):
+        return lambda *args: Unknown(".".join(map(str, args)), "tfvars cannot reference other objects")
+
+
+def _type_problem(root: ModuleInstance, name: str, value: Any) -> str | None:
+    block = root.variables.get(name)
+    if block is None:
+        return f"variable {name!r} is assigned but not declared in the root"
+    type_attr = block.attributes().get("type")
+    if type_attr is None or not is_known(value):
+        return None
+    declared = block.source.of(attribute_expression(type_attr))
+    checks = {"string": lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool),
+              "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+              "bool": lambda v: isinstance(v, bool)}
+    base_type = declared.split("(")[0].strip()
+    if base_type in checks and not checks[base_type](value):
+        return f"variable {name!r} is declared {declared} but given {type(value).__name__} {value!r}"
+    if base_type in ("list", "set", "tuple") and not isinstance(value, list):
+        return f"variable {name!r} is declared {declared} but given {type(value).__name__}"
+    if base_type in ("map", "object") and not isinstance(value, dict):
+        return f"variable {name!r} is declared {declared} but given {type(value).__name__}"
+    return None
+
+
+def _coerce(value: AttributeValue, type_: str) -> AttributeValue:
+    """Give a value the kind's declared type where Terraform would convert it."""
+    raw = value.value
+    if not is_known(raw) or raw is None:
+        return value
+    try:
+        if type_ == BOOL and isinstance(raw, str) and raw in ("true", "false"):
+            raw = raw == "true"
+        elif type_ == INT and isinstance(raw, (str, float)) and not isinstance(raw, bool):
+            raw = int(float(raw))
+        elif type_ == NUMBER and isinstance(raw, str):
+            raw = float(raw)
+        elif type_ == STR and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            raw = str(raw)
+        elif type_ == STR_LIST and isinstance(raw, list):
+            raw = [str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in raw]
+    except ValueError:
+        return AttributeValue(Unknown(value.expression or str(raw), f"{raw!r} is not a {type_}"),
+                              value.file, value.line, value.expression, value.note)
+    return AttributeValue(raw, value.file, value.line, value.expression, value.note)
+
+
+def supported_attributes() -> dict[str, set[str]]:
+    """kind -> attributes the Terraform collector produces, by running each
+    mapping over an empty declaration of its Terraform type."""
+    import tempfile
+
+    supported: dict[str, set[str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = ['provider "aws" {\n  region = "us-east-1"\n}']
+        for index, (mode, type_) in enumerate(MAPPINGS):
+            keyword = "resource" if mode == "managed" else "data"
+            lines.append(f'{keyword} "{type_}" "probe{index}" {{\n}}')
+        Path(tmp, "main.tf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        inventory = collect_terraform(Path(tmp), {"probe": "."})
+    for resource in inventory.resources:
+        supported.setdefault(resource.kind, set()).update(resource.attributes)
+    return supported

@@ -1,0 +1,196 @@
+"""End to end: ``pytest audits/ --dr-mode static`` on small trees and on the
+shipped fixtures. Every status the static audit can produce is shown arising
+from real evidence, with its pytest outcome, terminal message and JSON row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+
+import pytest
+
+from tests.conftest import POLICY, REPO, write_tree
+
+POLICY_HEAD = """\
+policy: {name: mini, title: Mini policy}
+roles:
+  primary: {region: eu-west-1, terraform_root: primary}
+terraform: {root: tf}
+facts:
+  rto: {limit: 40, steps: {detect: 20, promote: 10}}
+problems:
+  - {id: 1, title: db not multi-az, severity: high, remediation: set multi_az}
+rows:
+"""
+
+
+def rds_row(row_id: str, select: str, attribute: str, value: str, managed_by: str = "terraform",
+            extra: str = "") -> str:
+    return textwrap.indent(textwrap.dedent(f"""\
+        - id: {row_id}
+          clause: "2.3"
+          title: {row_id.lower()}
+          kind: rds_instance
+          role: primary
+          select: {{identifier: {select}}}
+          attribute: {attribute}
+          op: eq
+          value: {value}
+          managed_by: {managed_by}
+          severity: high
+        """) + extra, "  ")
+
+
+ROWS = "".join([
+    rds_row("DB-PORT", "db-main", "port", "3306"),                        # PASS
+    rds_row("DB-MULTIAZ", "db-main", "multi_az", "true", extra="  problem: 1\n"),  # FAIL: violates
+    rds_row("DB-OTHER-EXISTS", "db-other", "port", "3306"),               # FAIL: missing
+    rds_row("DB-VERSION", "db-main", "engine_version", '"8.4.7"'),        # UNKNOWN: unresolved
+    rds_row("DB-VERSION-ALLOWED", "db-main", "engine_version", '"8.4.7"',
+            extra='  unknown_ok: "the version comes from a pipeline variable"\n'),  # UNKNOWN, allowed: skipped
+    rds_row("DB-MANUAL", "db-manual", "port", "3306", managed_by="manual"),  # UNKNOWN: not consulted
+    """\
+  - id: POLICY-RTO
+    clause: "4"
+    title: rto steps fit
+    kind: policy
+    comparator: sum_at_most
+    args: {terms: rto.steps, limit: rto.limit}
+    severity: high
+""",
+])
+
+TERRAFORM = {
+    "tf/primary/main.tf": """\
+        provider "aws" {
+          region = "eu-west-1"
+        }
+
+        variable "db_version" {
+          type = string
+        }
+
+        resource "aws_db_instance" "main" {
+          identifier     = "db-main"
+          engine         = "mysql"
+          engine_version = var.db_version
+          multi_az       = false
+          password       = "hunter2-do-not-print"
+        }
+        """,
+}
+
+
+@pytest.fixture
+def project(pytester):
+    """A directory holding the audit suite, the plugin hook, a policy and Terraform."""
+    shutil.copytree(REPO / "audits", pytester.path / "audits")
+    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
+    pytester.makefile(".toml", pyproject='[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n')
+    write_tree(pytester.path, {"policy.yaml": POLICY_HEAD + ROWS, **TERRAFORM})
+    return pytester
+
+
+def run(pytester, *args):
+    result = pytester.runpytest("audits", "--dr-policy", "policy.yaml", "-p", "no:cacheprovider", "-rA", *args)
+    report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
+    return result, report
+
+
+def test_each_status_arises_from_real_evidence(project):
+    result, report = run(project)
+    statuses = {row["id"]: row["status"] for row in report["rows"]}
+    assert statuses == {"DB-PORT": "PASS", "DB-MULTIAZ": "FAIL", "DB-OTHER-EXISTS": "FAIL",
+                        "DB-VERSION": "UNKNOWN", "DB-VERSION-ALLOWED": "UNKNOWN", "DB-MANUAL": "UNKNOWN",
+                        "POLICY-RTO": "PASS"}
+    outcomes = result.parseoutcomes()
+    # rows: 2 passed + readable-root test; 3 failed; 2 skipped (allowed unknown, manual)
+    assert (outcomes["passed"], outcomes["failed"], outcomes["skipped"]) == (3, 3, 2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str()
+    assert "expected : multi_az == True" in text
+    assert "at       : primary/main.tf:13  (aws_db_instance.main)" in text
+    assert "no resource rds_instance identifier=db-other in eu-west-1" in text
+    assert "unresolved (variable 'db_version' has no default and no value was given): var.db_version" in text
+
+
+def test_json_follows_the_contract(project):
+    _, report = run(project)
+    assert report["schema"] == "dr-audit/1"
+    assert report["run"]["mode"] == "static" and report["run"]["policy"]["sha256"]
+    assert report["summary"]["by_status"] == {"PASS": 2, "FAIL": 2, "DRIFT": 0, "UNDEPLOYED": 0, "UNMANAGED": 0,
+                                              "UNKNOWN": 3, "ERROR": 0, "WAIVED": 0}
+    row = next(r for r in report["rows"] if r["id"] == "DB-MULTIAZ")
+    assert {k: row[k] for k in ("clause", "kind", "role", "region", "resource", "attribute", "problem")} == {
+        "clause": "2.3", "kind": "rds_instance", "role": "primary", "region": "eu-west-1",
+        "resource": "identifier=db-main", "attribute": "multi_az", "problem": 1}
+    assert row["expected"] == {"op": "eq", "value": True}
+    assert (row["terraform"]["status"], row["terraform"]["value"], row["terraform"]["file"],
+            row["terraform"]["line"]) == ("violates", False, "primary/main.tf", 13)
+    assert row["live"]["status"] == "not_consulted"
+    assert report["problems"][0]["status"] == "OPEN" and report["problems"][0]["rows"] == ["DB-MULTIAZ"]
+
+
+def test_secret_values_never_reach_any_output(project):
+    result, _ = run(project)
+    outputs = [result.stdout.str(), (project.path / "reports" / "dr-audit.json").read_text(),
+               (project.path / "reports" / "dr-audit.html").read_text()]
+    assert not any("hunter2" in text for text in outputs)
+
+
+def test_unreadable_terraform_turns_missing_evidence_into_error(project):
+    write_tree(project.path, {"tf/primary/broken.tf": 'resource "aws_db_instance" "other" {\n  identifier = \n}\n'})
+    result, report = run(project)
+    statuses = {row["id"]: row["status"] for row in report["rows"]}
+    assert statuses["DB-OTHER-EXISTS"] == "ERROR"   # it may be in the file that could not be read
+    assert statuses["DB-PORT"] == "PASS"            # evidence that was read still counts
+    assert result.parseoutcomes()["errors"] == 1
+    assert "primary/broken.tf:2:16: HCL syntax error: unexpected end of line" in result.stdout.str()
+    assert report["inputs"]["terraform_errors"][0]["line"] == 2
+
+
+def test_reports_are_kept_and_runs_compared(project):
+    run(project)
+    run(project)
+    history = sorted((project.path / "reports" / "history").iterdir())
+    assert len(history) == 2 and all(json.loads(p.read_text())["schema"] == "dr-audit/1" for p in history)
+
+
+def test_invalid_policy_stops_collection_naming_file_line_and_row(project):
+    policy = (project.path / "policy.yaml").read_text().replace("op: eq", "op: equals", 1)
+    (project.path / "policy.yaml").write_text(policy)
+    result = project.runpytest("audits", "--dr-policy", "policy.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid policy:*", "*policy.yaml:17: row DB-PORT: unknown operator 'equals'*"])
+
+
+def test_live_modes_are_refused_until_the_aws_collectors_exist(project):
+    result = project.runpytest("audits", "--dr-policy", "policy.yaml", "--dr-mode", "full")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--dr-mode full needs the AWS collectors*"])
+
+
+def test_shipped_policy_on_shipped_fixtures(pytester):
+    """The CI gate's job: fails exactly where code (or the policy) contradicts the policy."""
+    shutil.copytree(REPO / "audits", pytester.path / "audits")
+    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
+    result = pytester.runpytest("audits", "--dr-policy", str(POLICY), "-p", "no:cacheprovider")
+    report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
+    failing = sorted(r["id"] for r in report["rows"] if r["status"] == "FAIL")
+    assert failing == sorted(["DDB-STREAM-TEAM-CHATS", "DDB-STREAM-VIEW-TEAM-CHATS", "DDB-REPLICA-TOKYO-TEAM-CHATS",
+                              "DDB-STREAM-CHAT-ROOMS", "DDB-STREAM-VIEW-CHAT-ROOMS", "DDB-REPLICA-TOKYO-CHAT-ROOMS",
+                              "POLICY-RPO-S3", "POLICY-REPLICA-LAG-ALARM"])
+    by_status = report["summary"]["by_status"]
+    assert by_status["ERROR"] == 0 and by_status["PASS"] >= 100
+    manual = [r for r in report["rows"] if r["managed_by"] == "manual"]
+    assert manual and all(r["status"] == "UNKNOWN" and not r["checked"] for r in manual)
+    assert not any(r["status"] == "PASS" and r["terraform"]["status"] != "meets" and r["kind"] != "policy"
+                   for r in report["rows"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_xdist_writes_the_same_rows_as_a_serial_run(project):
+    _, serial = run(project)
+    _, parallel = run(project, "-n", "2")
+    assert parallel["rows"] == serial["rows"] and parallel["problems"] == serial["problems"]

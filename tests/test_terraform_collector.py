@@ -1,0 +1,256 @@
+"""The Terraform collector on the PortForge fixtures and on small trees that
+exercise real-world HCL: every value resolved or Unknown, with file:line."""
+
+from __future__ import annotations
+
+from dr_audit.terraform.collector import collect_terraform, supported_attributes
+from dr_audit.kinds import KINDS
+from dr_audit.terraform.values import Unknown
+from tests.conftest import FIXTURES, one
+
+
+def fixtures():
+    return collect_terraform(FIXTURES, {"primary": "primary", "dr": "dr"})
+
+
+def test_fixtures_read_without_errors_and_have_the_expected_shape():
+    inventory = fixtures()
+    assert inventory.errors == []
+    primary_tf = [f for f in inventory.files if f.startswith("primary/") and f.endswith(".tf")]
+    dr_tf = [f for f in inventory.files if f.startswith("dr/") and f.endswith(".tf")]
+    assert (len(primary_tf), len(dr_tf)) == (8, 13)
+    subnets = sorted((r.region, r.value("cidr_block"), r.value("availability_zone"))
+                     for r in inventory.resources if r.kind == "subnet")
+    assert subnets == sorted(
+        [("ap-northeast-2", f"10.10.{n}.0/24", f"ap-northeast-2{az}") for n, az in
+         ((1, "a"), (11, "c"), (2, "a"), (12, "c"), (3, "a"), (13, "c"))] +
+        [("ap-northeast-1", f"10.20.{n}.0/24", f"ap-northeast-1{az}") for n, az in
+         ((1, "a"), (11, "c"), (2, "a"), (12, "c"), (3, "a"), (13, "c"))])
+
+
+def test_module_resources_carry_module_addresses_and_file_lines():
+    vpc = one(fixtures(), "vpc", name="portforge-dr-vpc")
+    assert vpc.address == "module.network.aws_vpc.this"
+    assert (vpc.file, vpc.line, vpc.root, vpc.region) == ("modules/network/main.tf", 15, "dr", "ap-northeast-1")
+    cidr = vpc.attributes["cidr_block"]
+    assert (cidr.value, cidr.line, cidr.expression) == ("10.20.0.0/16", 16, "var.cidr_block")
+
+
+def test_links_follow_references_between_resources():
+    nat = one(fixtures(), "nat_gateway", name="portforge-test-nat-c")
+    assert nat.value("availability_zone") == "ap-northeast-2c"
+    assert nat.value("vpc") == "portforge-test-vpc"
+    assert "via module.network.aws_subnet.this[\"public-c\"]" in nat.attributes["availability_zone"].note
+
+
+def test_cross_region_replica_source_resolves_through_the_data_source():
+    replica = one(fixtures(), "rds_instance", identifier="portforge-dr-rds-replica")
+    assert replica.value("replicate_source_identifier") == "portforge-test-rds"
+    assert replica.value("replicate_source_region") == "ap-northeast-2"
+    version = replica.value("engine_version")
+    assert isinstance(version, Unknown) and "inherits" in version.reason
+
+
+def test_tfvars_and_provider_defaults_are_evidence():
+    inventory = fixtures()
+    primary_db = one(inventory, "rds_instance", identifier="portforge-test-rds")
+    assert primary_db.value("engine_version") == "8.4.7"  # from terraform.tfvars via var.db_engine_version
+    assert primary_db.value("port") == 3306
+    assert "engine mysql default" in primary_db.attributes["port"].note
+    table = one(inventory, "dynamodb_table", name="team_chats_ddb")
+    assert table.value("stream_enabled") is False
+    assert table.attributes["stream_enabled"].note == "stream_enabled not set: provider default"
+
+
+def test_provider_alias_and_per_resource_region():
+    inventory = fixtures()
+    replication = one(inventory, "ecr_replication")
+    assert replication.region == "ap-northeast-2"  # provider = aws.primary in the DR root
+    assert replication.value("destination_regions") == ["ap-northeast-1"]
+    assert len(replication.value("rules")[0]["prefixes"]) == 7  # dynamic repository_filter blocks
+    alarm = one(inventory, "cloudwatch_alarm", name="Route53-PrimaryAPI-Unhealthy")
+    assert alarm.region == "us-east-1"  # AWS provider v6 region argument
+
+
+def test_route53_relative_names_and_dynamic_alias():
+    inventory = fixtures()
+    primary = one(inventory, "route53_record", name="infra-bot.portforge.org", failover_role="PRIMARY")
+    assert primary.value("type") == "CNAME" and primary.value("alias_dns_name") is None
+    api = one(inventory, "route53_record", name="api.portforge.org", failover_role="SECONDARY")
+    assert api.value("alias_dns_name").endswith("ap-northeast-1.elb.amazonaws.com")
+
+
+REAL_WORLD = {
+    "main.tf": '''
+        terraform {
+          required_version = ">= 1.9"
+        }
+        provider "aws" {
+          region = var.region
+        }
+        variable "region" {
+          type    = string
+          default = "eu-west-1"
+        }
+        variable "buckets" {
+          type = map(object({
+            versioned = optional(bool, true)
+            replicate = optional(string)
+          }))
+          default = {
+            logs  = {}
+            media = { versioned = false, replicate = "media-dr" }
+          }
+        }
+        resource "aws_s3_bucket" "b" {
+          for_each = var.buckets
+          bucket   = "acme-${each.key}"
+        }
+        resource "aws_s3_bucket_versioning" "b" {
+          for_each = var.buckets
+          bucket   = aws_s3_bucket.b[each.key].id
+          versioning_configuration {
+            status = each.value.versioned ? "Enabled" : "Suspended"
+          }
+        }
+        moved {
+          from = aws_s3_bucket.old
+          to   = aws_s3_bucket.b["logs"]
+        }
+        import {
+          to = aws_s3_bucket.b["media"]
+          id = "acme-media"
+        }
+        check "health" {
+          data "http" "probe" {
+            url = "https://example.com"
+          }
+          assert {
+            condition     = true
+            error_message = "down"
+          }
+        }
+    ''',
+    "empty.tf": "",
+    "comments only.tf": "# nothing here yet\n/* planned */\n// later\n",
+    "policy.tf": '''
+        resource "aws_iam_role" "r" {
+          name = "heredoc-role"
+          assume_role_policy = <<EOF
+        {"Statement": [{"Effect": "Allow"}]}
+        EOF
+        }
+    ''',
+    "modules.tf": '''
+        module "queue" {
+          source   = "./modules/queue"
+          for_each = toset(["a", "b"])
+          name     = "q-${each.key}"
+        }
+        module "single" {
+          source = "./modules/queue"
+          count  = 1
+          name   = "single"
+        }
+        module "remote" {
+          source = "terraform-aws-modules/vpc/aws"
+        }
+    ''',
+    "modules/queue/main.tf": '''
+        variable "name" {
+          type = string
+        }
+        resource "aws_secretsmanager_secret" "s" {
+          name = "secret/${var.name}"
+          dynamic "replica" {
+            for_each = ["us-west-2", "eu-central-1"]
+            content {
+              region = replica.value
+            }
+          }
+        }
+    ''',
+}
+
+
+def test_real_world_patterns(tree):
+    inventory = tree(REAL_WORLD)
+    logs = one(inventory, "s3_bucket", name="acme-logs")
+    media = one(inventory, "s3_bucket", name="acme-media")
+    assert (logs.value("versioning"), media.value("versioning")) == ("Enabled", "Suspended")
+    assert logs.region == "eu-west-1"
+    assert one(inventory, "iam_role", name="heredoc-role").file == "root/policy.tf"
+    secrets = sorted(r.address for r in inventory.resources if r.kind == "secretsmanager_secret")
+    assert secrets == ['module.queue["a"].aws_secretsmanager_secret.s', 'module.queue["b"].aws_secretsmanager_secret.s',
+                       "module.single[0].aws_secretsmanager_secret.s"]
+    assert one(inventory, "secretsmanager_secret", name="secret/q-a").value("replica_regions") == [
+        "us-west-2", "eu-central-1"]
+    # a registry module cannot be read: said so, with file and line, the rest is audited
+    assert [(e.path, e.line) for e in inventory.errors] == [("root/modules.tf", 12)]
+    assert "not a local path" in inventory.errors[0].message
+
+
+def test_malformed_file_names_line_and_column_and_the_rest_is_audited(tree):
+    inventory = tree({
+        "good.tf": 'resource "aws_kms_alias" "a" {\n  name = "alias/ok"\n}\nprovider "aws" {\n  region = "us-east-1"\n}\n',
+        "bad.tf": 'resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n  tags = {\n    Name = \n  }\n}\n',
+        "truncated.tf": 'resource "aws_vpc" "w" {\n  cidr_block = @@\n',
+    })
+    assert [str(e) for e in inventory.errors] == ["root/bad.tf:4:12: HCL syntax error: unexpected end of line",
+                                                  "root/truncated.tf:2:16: HCL syntax error: unexpected '@@'"]
+    assert one(inventory, "kms_alias").value("name") == "alias/ok"
+
+
+def test_unreadable_inputs_are_errors_not_silence(tree, tmp_path):
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "loop.tf").symlink_to(tmp_path / "root" / "loop.tf")
+    inventory = tree({
+        "latin1.tf": b'resource "aws_iam_role" "r" {\n  name = "caf\xe9"\n}\n',
+        "legacy.tf.json": '{"resource": {}}',
+        "ok.tf": 'provider "aws" {\n  region = "us-east-1"\n}\n',
+    })
+    messages = {(e.path, e.line): e.message for e in inventory.errors}
+    assert messages[("root/latin1.tf", 2)].startswith("not UTF-8 text")
+    assert "is not audited" in messages[("root/legacy.tf.json", None)]
+    assert "symlink loop" in messages[("root/loop.tf", None)]
+
+
+def test_tfvars_of_the_wrong_type_is_refused_with_its_line(tree):
+    inventory = tree({
+        "main.tf": 'variable "n" {\n  type = number\n}\nvariable "s" {\n  type = string\n}\n',
+        "terraform.tfvars": 's = "fine"\nn = "three"\n',
+    })
+    assert [(e.path, e.line) for e in inventory.errors] == [("root/terraform.tfvars", 2)]
+    assert "declared number" in inventory.errors[0].message
+
+
+def test_missing_and_empty_roots(tmp_path):
+    (tmp_path / "empty").mkdir()
+    inventory = collect_terraform(tmp_path, {"a": "empty", "b": "absent"})
+    assert sorted(e.message for e in inventory.errors) == [
+        "Terraform root 'a' has no .tf files", "Terraform root 'b': directory not found"]
+
+
+def test_unknown_count_makes_the_resource_uncertain(tree):
+    inventory = tree({"main.tf": '''
+        provider "aws" {
+          region = "us-east-1"
+        }
+        variable "n" {
+          type = number
+        }
+        resource "aws_kms_alias" "a" {
+          count = var.n
+          name  = "alias/x"
+        }
+    '''})
+    alias = one(inventory, "kms_alias")
+    assert alias.presence is not None and "no default" in alias.presence.reason
+    selection = inventory.select("kms_alias", "us-east-1", {"name": "alias/x"})
+    assert selection.matched == [] and len(selection.possible) == 1
+
+
+def test_every_kind_attribute_is_produced_by_the_terraform_mappings():
+    supported = supported_attributes()
+    for kind, spec in KINDS.items():
+        assert supported.get(kind) == set(spec.attributes), kind
