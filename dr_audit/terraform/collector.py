@@ -14,10 +14,10 @@ from typing import Any
 from dr_audit.errors import TerraformError
 from dr_audit.inventory import AttributeValue, Inventory, Resource
 from dr_audit.kinds import BOOL, INT, KINDS, NUMBER, STR, STR_LIST
-from dr_audit.terraform.expressions import Evaluator, Scope, SourceText, line_of
+from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
 from dr_audit.terraform.mappings import MAPPINGS, Reader
 from dr_audit.terraform.module import ModuleInstance, ResourceInstance
-from dr_audit.terraform.parsing import attribute_expression, parse_directory, parse_file
+from dr_audit.terraform.parsing import attribute_expression, body_attributes, body_blocks, parse_body, parse_directory
 from dr_audit.terraform.values import Unknown, is_known
 
 
@@ -79,32 +79,22 @@ def _tfvars(directory: Path, base: Path, root: ModuleInstance, errors: list, inv
     for path in files:
         display = _rel(path, base)
         inventory.files.append(display)
-        blocks, error = parse_file(path, display)
+        body, source, error = parse_body(path, display)
         if error is not None:
             errors.append(error)
             continue
+        blocks = body_blocks(body, source)
         if blocks:
             errors.append(TerraformError(display, "a tfvars file may only assign variables, not declare blocks",
                                          blocks[0].line))
-        text = path.read_text(encoding="utf-8")
-        import hcl2  # parse again for top-level attributes (blocks were refused above)
-        from dr_audit.terraform.expressions import subtrees
-        from dr_audit.terraform.parsing import body_attributes
-        body = subtrees(hcl2.parses_to_tree(text))[0]
-        source = SourceText(display, text)
         for name, attribute in body_attributes(body).items():
-            value = Evaluator(source).evaluate(attribute_expression(attribute), Scope(_Empty()))
+            value = Evaluator(source).evaluate(attribute_expression(attribute), Scope(NoReferences("a tfvars file")))
             problem = _type_problem(root, name, value)
             if problem:
                 errors.append(TerraformError(display, problem, line_of(attribute)))
                 continue
             values[name] = value
     return values
-
-
-class _Empty:
-    def __getattr__(self, name: str):
-        return lambda *args: Unknown(".".join(map(str, args)), "tfvars cannot reference other objects")
 
 
 def _type_problem(root: ModuleInstance, name: str, value: Any) -> str | None:

@@ -74,6 +74,17 @@ class Resolver(Protocol):
     def path(self, name: str) -> Any: ...
 
 
+class NoReferences:
+    """Resolver for places that may not reference anything (variable defaults,
+    tfvars): every lookup is Unknown, saying why."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def __getattr__(self, name: str):
+        return lambda *args: Unknown(".".join(map(str, args)), f"{self.where} cannot reference other objects")
+
+
 class Scope:
     """Names visible to an expression: iteration names over a module resolver."""
 

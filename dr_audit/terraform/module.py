@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from lark import Tree
 
 from dr_audit.errors import TerraformError
-from dr_audit.terraform.expressions import Evaluator, Scope, SourceText, line_of, subtrees
+from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, SourceText, line_of, subtrees
 from dr_audit.terraform.types import apply_type
 from dr_audit.terraform.parsing import BlockNode, ParsedDirectory, attribute_expression, parse_directory
 from dr_audit.terraform.values import Ref, Unknown, is_known
@@ -256,11 +256,11 @@ class ModuleInstance:
         if name in self.inputs:
             value = self.inputs[name]
         elif "default" in attributes:
-            value = evaluator.evaluate(attribute_expression(attributes["default"]), Scope(_NoNames()))
+            value = evaluator.evaluate(attribute_expression(attributes["default"]), Scope(NoReferences("a variable default")))
         else:
             return Unknown(f"var.{name}", f"variable {name!r} has no default and no value was given")
         if "type" in attributes:
-            value = apply_type(value, attribute_expression(attributes["type"]), evaluator, Scope(_NoNames()))
+            value = apply_type(value, attribute_expression(attributes["type"]), evaluator, Scope(NoReferences("a variable default")))
         return value
 
     def local(self, name: str) -> Any:
@@ -456,10 +456,3 @@ class ModuleInstance:
                 yield from module._expand(block, "managed").instances
             for block in module.data_blocks.values():
                 yield from module._expand(block, "data").instances
-
-
-class _NoNames:
-    """Resolver for variable defaults, which may not reference anything."""
-
-    def __getattr__(self, name: str):
-        return lambda *args: Unknown(".".join(map(str, args)), "variable defaults cannot reference other objects")

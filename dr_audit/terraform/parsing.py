@@ -97,32 +97,39 @@ def _display(path: Path, base: Path | None) -> str:
 
 def parse_file(path: Path, display: str) -> tuple[list[BlockNode], TerraformError | None]:
     """Parse one .tf file into its top-level blocks, or say why not."""
+    body, source, error = parse_body(path, display)
+    if error is not None:
+        return [], error
+    return body_blocks(body, source), None
+
+
+def parse_body(path: Path, display: str) -> tuple[Tree | None, SourceText | None, TerraformError | None]:
+    """Parse one HCL file (.tf or .tfvars) into its body tree, or say why not."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return [], TerraformError(display, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; not parsed")
+            return None, None, TerraformError(display, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; not parsed")
         data = path.read_bytes()
     except OSError as exc:
         reason = "symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
-        return [], TerraformError(display, f"cannot read: {reason}")
+        return None, None, TerraformError(display, f"cannot read: {reason}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return [], TerraformError(display, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line, column)
+        return None, None, TerraformError(display, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line, column)
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
         tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
-        return [], _syntax_error(display, text, exc)
+        return None, None, _syntax_error(display, text, exc)
     except RecursionError:
-        return [], TerraformError(display, "nesting too deep to parse")
+        return None, None, TerraformError(display, "nesting too deep to parse")
     except Exception as exc:  # noqa: BLE001 - the parser's own failures must not stop the audit
-        return [], TerraformError(display, f"HCL parser failed: {type(exc).__name__}: {exc}")
-    source = SourceText(display, text)
-    return body_blocks(subtrees(tree)[0], source), None
+        return None, None, TerraformError(display, f"HCL parser failed: {type(exc).__name__}: {exc}")
+    return subtrees(tree)[0], SourceText(display, text), None
 
 
 def _syntax_error(display: str, text: str, exc: UnexpectedInput) -> TerraformError:
