@@ -96,8 +96,6 @@ def attribute_verdict(row: Row, lookup: Lookup) -> Verdict:
     if row.aggregate is not None and selection.possible:
         return Verdict(SourceState.UNRESOLVED, None,
                        f"cannot count {row.kind} {_describe(row.select)}: {'; '.join(selection.reasons[:3])}")
-    if row.aggregate is None and not selection.matched and lookup.inventory.errors:
-        return lookup.absent(row.kind, row.role, row.select, selection)
     matched = selection.matched
     pairs = [(r, r.attributes.get(row.attribute)) for r in matched] if row.attribute else [(r, None) for r in matched]
     if row.op == "exists":

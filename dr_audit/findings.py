@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
@@ -67,4 +67,3 @@ class Finding:
     terraform: SourceEvidence
     live: SourceEvidence
     skip_reason: str | None = None  # set when the row is not checkable in this mode
-    notes: list[str] = field(default_factory=list)
