@@ -50,3 +50,7 @@ class PolicyErrors(Exception):
 
 class TerraformError(SourceError):
     """A Terraform file could not be read or parsed, or a root is unusable."""
+
+
+class EstateError(SourceError):
+    """A sandbox estate file is malformed, or one of its steps failed."""

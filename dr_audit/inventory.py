@@ -16,6 +16,18 @@ from dr_audit.terraform.values import Unknown, is_known
 
 
 @dataclass(frozen=True)
+class Unreadable(Unknown):
+    """A value that exists but could not be read: the API call for it failed.
+
+    Rows that need it are ERROR, never UNKNOWN and never PASS.
+    """
+
+
+def unreadable(value: Any) -> bool:
+    return isinstance(value, Unreadable)
+
+
+@dataclass(frozen=True)
 class AttributeValue:
     """A normalized attribute value and where it came from.
 
@@ -66,6 +78,7 @@ class Selection:
     matched: list[Resource]
     possible: list[Resource]
     reasons: list[str] = field(default_factory=list)
+    unreadable: bool = False  # a candidate could not be told apart because a read failed
 
 
 @dataclass
@@ -78,6 +91,14 @@ class Inventory:
     files: list[str] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)
 
+    def errors_for(self, kind: str, region: str | None) -> list:
+        """The read errors that could hide a ``kind`` resource in ``region``.
+
+        Terraform errors (an unreadable file) may hide anything; an AWS error
+        names the kind and region it failed for (``affects``).
+        """
+        return [e for e in self.errors if not hasattr(e, "affects") or e.affects(kind, region)]
+
     def select(self, kind: str, region: str | None, select: dict[str, Any],
                mode: str = "managed", global_kind: bool = False) -> Selection:
         """Resources of ``kind`` in ``region`` whose attributes equal ``select``.
@@ -86,6 +107,7 @@ class Inventory:
         attribute is unresolved is *possible*, never *matched*.
         """
         matched, possible, reasons = [], [], []
+        unread = False
         for resource in self.resources:
             if resource.kind != kind or resource.mode != mode:
                 continue
@@ -97,7 +119,8 @@ class Inventory:
             elif verdict is not False:
                 possible.append(resource)
                 reasons.append(f"{resource.address}: {verdict}")
-        return Selection(matched, possible, reasons)
+                unread = unread or "could not be read" in verdict
+        return Selection(matched, possible, reasons, unread)
 
 
 def _matches(resource: Resource, region: str | None, select: dict[str, Any], global_kind: bool) -> bool | str:
@@ -110,6 +133,8 @@ def _matches(resource: Resource, region: str | None, select: dict[str, Any], glo
         actual = resource.value(attribute)
         if not is_known(actual):
             reason = actual.reason if isinstance(actual, Unknown) else "unresolved"
+            if unreadable(actual):
+                return f"{attribute} could not be read ({reason})"
             return f"{attribute} unresolved ({reason})"
         if isinstance(actual, list) and not isinstance(wanted, list):
             if wanted not in actual:

@@ -1,0 +1,1 @@
+"""Live evidence: read-only boto3 access and the AWS collectors."""

@@ -1,0 +1,372 @@
+"""AWS resources mapped onto the normalized kinds of ``kinds.py``.
+
+One function per kind: ``(reader, region) -> list[Resource]``. Each lists the
+kind in one region through the shared :class:`AwsReader` (so a VPC list read
+for subnets is not read again for NAT gateways) and returns the same
+attribute names and types the Terraform mappings produce. A detail read that
+fails makes only that attribute :class:`Unreadable`; a failed list read
+raises, and the orchestrator marks the whole (kind, region) unreadable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from dr_audit.aws.reader import AwsReader, AwsReadError
+from dr_audit.inventory import AttributeValue, Resource, Unreadable
+
+#: where global services (IAM, Route 53, CloudFront, the S3 bucket list) are read
+GLOBAL_REGION = "us-east-1"
+GLOBAL = "global"
+
+_RDS_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d*:db:(?P<id>.+)$")
+
+
+def _tags(items: list | None, key: str = "Key", value: str = "Value") -> dict:
+    return {t[key]: t[value] for t in items or [] if key in t}
+
+
+def _resource(kind: str, region: str, address: str, **attributes: Any) -> Resource:
+    return Resource(kind, "aws", address, region,
+                    {name: v if isinstance(v, AttributeValue) else AttributeValue(v) for name, v in attributes.items()})
+
+
+def _detail(read: Callable[[], Any]) -> Any:
+    """A per-resource detail read; a failure becomes an Unreadable value."""
+    try:
+        return read()
+    except AwsReadError as error:
+        return Unreadable(f"{error.service}:{error.operation}", f"{error.code} in {error.region}")
+
+
+def _strip_dot(name: str | None) -> str | None:
+    return name.rstrip(".").lower() if isinstance(name, str) else name
+
+
+# ----- networking ------------------------------------------------------------
+
+def _vpc_names(reader: AwsReader, region: str) -> dict[str, Any]:
+    """VPC id -> Name tag in ``region`` (Unreadable when the VPC list fails)."""
+    try:
+        vpcs = reader.paginate("ec2", region, "describe_vpcs", "Vpcs")
+    except AwsReadError as error:
+        return _Failing(error)
+    return {v["VpcId"]: _tags(v.get("Tags")).get("Name") for v in vpcs}
+
+
+class _Failing(dict):
+    """A lookup table whose source read failed: every lookup is Unreadable."""
+
+    def __init__(self, error: AwsReadError):
+        super().__init__()
+        self.error = error
+
+    def get(self, key, default=None):
+        return Unreadable(f"{self.error.service}:{self.error.operation}", f"{self.error.code} in {self.error.region}")
+
+
+def vpcs(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for vpc in reader.paginate("ec2", region, "describe_vpcs", "Vpcs"):
+        hostnames = _detail(lambda: reader.call("ec2", region, "describe_vpc_attribute", VpcId=vpc["VpcId"],
+                                                Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"])
+        found.append(_resource("vpc", region, vpc["VpcId"], name=_tags(vpc.get("Tags")).get("Name"),
+                               cidr_block=vpc.get("CidrBlock"), enable_dns_hostnames=hostnames))
+    return found
+
+
+def _subnets(reader: AwsReader, region: str) -> list[dict]:
+    return reader.paginate("ec2", region, "describe_subnets", "Subnets")
+
+
+def subnets(reader: AwsReader, region: str) -> list[Resource]:
+    names = _vpc_names(reader, region)
+    return [_resource("subnet", region, s["SubnetId"], name=_tags(s.get("Tags")).get("Name"),
+                      vpc=names.get(s.get("VpcId")), cidr_block=s.get("CidrBlock"),
+                      availability_zone=s.get("AvailabilityZone"),
+                      map_public_ip_on_launch=bool(s.get("MapPublicIpOnLaunch")))
+            for s in _subnets(reader, region)]
+
+
+def nat_gateways(reader: AwsReader, region: str) -> list[Resource]:
+    names = _vpc_names(reader, region)
+    try:
+        by_id: Any = {s["SubnetId"]: s for s in _subnets(reader, region)}
+    except AwsReadError as error:
+        by_id = _Failing(error)
+    found = []
+    for nat in reader.paginate("ec2", region, "describe_nat_gateways", "NatGateways"):
+        if nat.get("State") in ("deleted", "deleting", "failed"):
+            continue
+        subnet = by_id.get(nat.get("SubnetId"))
+        if isinstance(subnet, dict):
+            subnet_name, zone = _tags(subnet.get("Tags")).get("Name"), subnet.get("AvailabilityZone")
+        else:
+            subnet_name = zone = subnet
+        found.append(_resource("nat_gateway", region, nat["NatGatewayId"], name=_tags(nat.get("Tags")).get("Name"),
+                               vpc=names.get(nat.get("VpcId")), subnet=subnet_name, availability_zone=zone,
+                               connectivity_type=nat.get("ConnectivityType", "public")))
+    return found
+
+
+def internet_gateways(reader: AwsReader, region: str) -> list[Resource]:
+    names = _vpc_names(reader, region)
+    found = []
+    for gateway in reader.paginate("ec2", region, "describe_internet_gateways", "InternetGateways"):
+        attached = [a.get("VpcId") for a in gateway.get("Attachments") or []]
+        found.append(_resource("internet_gateway", region, gateway["InternetGatewayId"],
+                               name=_tags(gateway.get("Tags")).get("Name"),
+                               vpc=names.get(attached[0]) if attached else None))
+    return found
+
+
+# ----- compute and data --------------------------------------------------------
+
+def eks_clusters(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for name in reader.paginate("eks", region, "list_clusters", "clusters"):
+        cluster = reader.call("eks", region, "describe_cluster", name=name)["cluster"]
+        encrypted = any("secrets" in (c.get("resources") or []) for c in cluster.get("encryptionConfig") or [])
+        found.append(_resource("eks_cluster", region, cluster.get("arn", name), name=name,
+                               version=cluster.get("version"), secrets_encrypted=encrypted))
+    return found
+
+
+def eks_node_groups(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for cluster in reader.paginate("eks", region, "list_clusters", "clusters"):
+        for name in reader.paginate("eks", region, "list_nodegroups", "nodegroups", clusterName=cluster):
+            group = reader.call("eks", region, "describe_nodegroup", clusterName=cluster,
+                                nodegroupName=name)["nodegroup"]
+            scaling = group.get("scalingConfig") or {}
+            found.append(_resource("eks_node_group", region, group.get("nodegroupArn", name), name=name,
+                                   cluster=cluster, instance_types=list(group.get("instanceTypes") or []),
+                                   min_size=scaling.get("minSize"), max_size=scaling.get("maxSize"),
+                                   desired_size=scaling.get("desiredSize")))
+    return found
+
+
+def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for db in reader.paginate("rds", region, "describe_db_instances", "DBInstances"):
+        source = db.get("ReadReplicaSourceDBInstanceIdentifier")
+        source_id = source_region = None
+        if source:
+            match = _RDS_ARN.match(source)
+            source_id, source_region = (match["id"], match["region"]) if match else (source, region)
+        port = (db.get("Endpoint") or {}).get("Port") or db.get("DbInstancePort")
+        found.append(_resource(
+            "rds_instance", region, db.get("DBInstanceArn", db["DBInstanceIdentifier"]),
+            identifier=db["DBInstanceIdentifier"], engine=db.get("Engine"), engine_version=db.get("EngineVersion"),
+            instance_class=db.get("DBInstanceClass"), port=port, multi_az=bool(db.get("MultiAZ")),
+            backup_retention_period=db.get("BackupRetentionPeriod"), backup_window=db.get("PreferredBackupWindow"),
+            db_subnet_group=(db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+            is_read_replica=bool(source), replicate_source_identifier=source_id,
+            replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted"))))
+    return found
+
+
+def dynamodb_tables(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for name in reader.paginate("dynamodb", region, "list_tables", "TableNames"):
+        table = reader.call("dynamodb", region, "describe_table", TableName=name)["Table"]
+        stream = table.get("StreamSpecification") or {}
+        pitr = _detail(lambda: reader.call("dynamodb", region, "describe_continuous_backups", TableName=name)
+                       ["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+                       .get("PointInTimeRecoveryStatus") == "ENABLED")
+        found.append(_resource("dynamodb_table", region, table.get("TableArn", name), name=name,
+                               stream_enabled=bool(stream.get("StreamEnabled")),
+                               stream_view_type=stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
+                               replica_regions=sorted(r["RegionName"] for r in table.get("Replicas") or []),
+                               point_in_time_recovery=pitr))
+    return found
+
+
+def _bucket_region(reader: AwsReader, bucket: dict) -> Any:
+    if bucket.get("BucketRegion"):
+        return bucket["BucketRegion"]
+    location = _detail(lambda: reader.call("s3", GLOBAL_REGION, "get_bucket_location", Bucket=bucket["Name"]))
+    if isinstance(location, Unreadable):
+        return location
+    return location.get("LocationConstraint") or "us-east-1"
+
+
+def _replication_targets(reader: AwsReader, region: str, name: str) -> Any:
+    try:
+        config = reader.call("s3", region, "get_bucket_replication", Bucket=name)["ReplicationConfiguration"]
+    except AwsReadError as error:
+        if error.code == "ReplicationConfigurationNotFoundError":
+            return []
+        return Unreadable(f"{error.service}:{error.operation}", f"{error.code} in {error.region}")
+    return sorted({r["Destination"]["Bucket"].split(":::")[-1] for r in config.get("Rules") or []
+                   if r.get("Status", "Enabled") == "Enabled" and r.get("Destination", {}).get("Bucket")})
+
+
+def s3_buckets(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for bucket in reader.paginate("s3", GLOBAL_REGION, "list_buckets", "Buckets"):
+        where = _bucket_region(reader, bucket)
+        name = bucket["Name"]
+        if isinstance(where, Unreadable):
+            found.append(_resource("s3_bucket", where, f"arn:aws:s3:::{name}", name=name, versioning=where,
+                                   replication_destination_buckets=where))
+            continue
+        if where != region:
+            continue
+        versioning = _detail(lambda: reader.call("s3", region, "get_bucket_versioning", Bucket=name)
+                             .get("Status") or "Disabled")
+        found.append(_resource("s3_bucket", region, f"arn:aws:s3:::{name}", name=name, versioning=versioning,
+                               replication_destination_buckets=_replication_targets(reader, region, name)))
+    return found
+
+
+def cognito_user_pools(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("cognito_user_pool", region, pool["Id"], name=pool.get("Name"))
+            for pool in reader.paginate("cognito-idp", region, "list_user_pools", "UserPools", MaxResults=60)]
+
+
+def ecr_repositories(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("ecr_repository", region, repo.get("repositoryArn", repo["repositoryName"]),
+                      name=repo["repositoryName"], image_tag_mutability=repo.get("imageTagMutability"))
+            for repo in reader.paginate("ecr", region, "describe_repositories", "repositories")]
+
+
+def ecr_replication(reader: AwsReader, region: str) -> list[Resource]:
+    registry = reader.call("ecr", region, "describe_registry")
+    rules = [{"destinations": [d["region"] for d in rule.get("destinations") or []],
+              "prefixes": [f["filter"] for f in rule.get("repositoryFilters") or []]}
+             for rule in (registry.get("replicationConfiguration") or {}).get("rules") or []]
+    regions = sorted({d for rule in rules for d in rule["destinations"]})
+    return [_resource("ecr_replication", region, f"ecr registry {registry.get('registryId')} in {region}",
+                      rules=rules, destination_regions=regions)]
+
+
+def secrets(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for secret in reader.paginate("secretsmanager", region, "list_secrets", "SecretList"):
+        if secret.get("PrimaryRegion") not in (None, region):
+            continue  # a replica: it belongs to its primary region's inventory
+        described = _detail(lambda: reader.call("secretsmanager", region, "describe_secret", SecretId=secret["ARN"]))
+        replicas = described if isinstance(described, Unreadable) else sorted(
+            r["Region"] for r in described.get("ReplicationStatus") or [])
+        found.append(_resource("secretsmanager_secret", region, secret["ARN"], name=secret["Name"],
+                               replica_regions=replicas))
+    return found
+
+
+# ----- edge, DNS and certificates ----------------------------------------------
+
+def cloudfront_distributions(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for summary in reader.paginate("cloudfront", GLOBAL_REGION, "list_distributions", "DistributionList.Items"):
+        groups = {g["Id"]: g for g in (summary.get("OriginGroups") or {}).get("Items") or []}
+        behaviour = summary.get("DefaultCacheBehavior") or {}
+        group = groups.get(behaviour.get("TargetOriginId"))
+        failover = bool(group) and len((group.get("Members") or {}).get("Items") or []) >= 2
+        found.append(_resource("cloudfront_distribution", GLOBAL, summary.get("ARN", summary["Id"]), id=summary["Id"],
+                               aliases=list((summary.get("Aliases") or {}).get("Items") or []),
+                               has_origin_failover=failover,
+                               viewer_protocol_policy=behaviour.get("ViewerProtocolPolicy")))
+    return found
+
+
+def _zones(reader: AwsReader) -> list[dict]:
+    return reader.paginate("route53", GLOBAL_REGION, "list_hosted_zones", "HostedZones")
+
+
+def route53_zones(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("route53_zone", GLOBAL, zone["Id"], name=_strip_dot(zone["Name"]),
+                      private_zone=bool((zone.get("Config") or {}).get("PrivateZone")))
+            for zone in _zones(reader)]
+
+
+def route53_records(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    for zone in _zones(reader):
+        zone_id = zone["Id"].split("/")[-1]
+        for record in reader.paginate("route53", GLOBAL_REGION, "list_resource_record_sets", "ResourceRecordSets",
+                                      HostedZoneId=zone_id):
+            name = _strip_dot(record["Name"].replace("\\052", "*"))
+            alias = record.get("AliasTarget") or {}
+            address = f"{zone_id}/{name}/{record['Type']}" + (f"/{record['SetIdentifier']}" if "SetIdentifier" in record else "")
+            found.append(_resource("route53_record", GLOBAL, address, name=name, type=record["Type"],
+                                   set_identifier=record.get("SetIdentifier"), failover_role=record.get("Failover"),
+                                   has_health_check=bool(record.get("HealthCheckId")),
+                                   alias_dns_name=_strip_dot(alias.get("DNSName"))))
+    return found
+
+
+def route53_health_checks(reader: AwsReader, region: str) -> list[Resource]:
+    checks = reader.paginate("route53", GLOBAL_REGION, "list_health_checks", "HealthChecks")
+    names: dict[str, Any] = {}
+    ids = [c["Id"] for c in checks]
+    for start in range(0, len(ids), 10):  # ListTagsForResources takes at most 10 ids
+        batch = ids[start:start + 10]
+        tagged = _detail(lambda: reader.call("route53", GLOBAL_REGION, "list_tags_for_resources",
+                                             ResourceType="healthcheck", ResourceIds=batch)["ResourceTagSets"])
+        for check_id in batch:
+            names[check_id] = tagged
+        if not isinstance(tagged, Unreadable):
+            for tag_set in tagged:
+                names[tag_set["ResourceId"]] = _tags(tag_set.get("Tags")).get("Name")
+    found = []
+    for check in checks:
+        config = check.get("HealthCheckConfig") or {}
+        found.append(_resource("route53_health_check", GLOBAL, check["Id"], name=names.get(check["Id"]),
+                               type=config.get("Type"), fqdn=_strip_dot(config.get("FullyQualifiedDomainName")),
+                               port=config.get("Port"), resource_path=config.get("ResourcePath"),
+                               request_interval=config.get("RequestInterval"),
+                               failure_threshold=config.get("FailureThreshold")))
+    return found
+
+
+def acm_certificates(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("acm_certificate", region, cert["CertificateArn"], domain_name=cert.get("DomainName"))
+            for cert in reader.paginate("acm", region, "list_certificates", "CertificateSummaryList")]
+
+
+def kms_aliases(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("kms_alias", region, alias.get("AliasArn", alias["AliasName"]), name=alias["AliasName"])
+            for alias in reader.paginate("kms", region, "list_aliases", "Aliases")]
+
+
+def iam_roles(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("iam_role", GLOBAL, role["Arn"], name=role["RoleName"])
+            for role in reader.paginate("iam", GLOBAL_REGION, "list_roles", "Roles")]
+
+
+def cloudwatch_alarms(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("cloudwatch_alarm", region, alarm.get("AlarmArn", alarm["AlarmName"]), name=alarm["AlarmName"],
+                      namespace=alarm.get("Namespace"), metric_name=alarm.get("MetricName"),
+                      comparison_operator=alarm.get("ComparisonOperator"), threshold=alarm.get("Threshold"),
+                      period=alarm.get("Period"), evaluation_periods=alarm.get("EvaluationPeriods"),
+                      has_actions=bool(alarm.get("AlarmActions")))
+            for alarm in reader.paginate("cloudwatch", region, "describe_alarms", "MetricAlarms",
+                                         AlarmTypes=["MetricAlarm"])]
+
+
+#: kind -> (the service it reads, the collector); global kinds are read once, in GLOBAL_REGION
+AWS_COLLECTORS: dict[str, tuple[str, Callable[[AwsReader, str], list[Resource]]]] = {
+    "vpc": ("ec2", vpcs),
+    "subnet": ("ec2", subnets),
+    "nat_gateway": ("ec2", nat_gateways),
+    "internet_gateway": ("ec2", internet_gateways),
+    "eks_cluster": ("eks", eks_clusters),
+    "eks_node_group": ("eks", eks_node_groups),
+    "rds_instance": ("rds", rds_instances),
+    "dynamodb_table": ("dynamodb", dynamodb_tables),
+    "s3_bucket": ("s3", s3_buckets),
+    "cognito_user_pool": ("cognito-idp", cognito_user_pools),
+    "ecr_repository": ("ecr", ecr_repositories),
+    "ecr_replication": ("ecr", ecr_replication),
+    "secretsmanager_secret": ("secretsmanager", secrets),
+    "cloudfront_distribution": ("cloudfront", cloudfront_distributions),
+    "route53_zone": ("route53", route53_zones),
+    "route53_record": ("route53", route53_records),
+    "route53_health_check": ("route53", route53_health_checks),
+    "acm_certificate": ("acm", acm_certificates),
+    "kms_alias": ("kms", kms_aliases),
+    "iam_role": ("iam", iam_roles),
+    "cloudwatch_alarm": ("cloudwatch", cloudwatch_alarms),
+}

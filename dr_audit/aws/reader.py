@@ -1,0 +1,188 @@
+"""Every AWS read of a run goes through one :class:`AwsReader`.
+
+It owns the clients (guarded read-only, one per service and region, with
+botocore retries and timeouts), reads each (region, service, operation,
+arguments) at most once even when several collectors ask concurrently, and
+keeps a ledger of the calls made so tests and benchmarks can count them.
+Failures become :class:`AwsReadError`, naming service, region, operation and
+the AWS error code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import botocore.exceptions
+from botocore.config import Config
+
+from dr_audit.aws.readonly import guard
+
+#: DESIGN.md: botocore's standard retries; the caller may choose adaptive
+DEFAULT_RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+class AwsReadError(Exception):
+    """A read that failed after botocore's retries.
+
+    ``code`` is the AWS error code (AccessDenied, ThrottlingException, ...)
+    or the botocore failure (EndpointConnectionError, ReadTimeoutError).
+    """
+
+    def __init__(self, service: str, region: str, operation: str, code: str, message: str):
+        self.service, self.region, self.operation, self.code, self.message = service, region, operation, code, message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.operation} in {self.region} failed: {self.code}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"service": self.service, "region": self.region, "operation": self.operation,
+                "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One API read as sent (pages of a paginated read are one record each)."""
+
+    region: str
+    service: str
+    operation: str
+    arguments: str
+    seconds: float
+    error: str | None = None
+    page: int = 1
+
+
+@dataclass
+class ReaderSettings:
+    """How clients are built: endpoint, retries, timeouts, page size."""
+
+    endpoint_url: str | None = None
+    retries: dict = field(default_factory=lambda: dict(DEFAULT_RETRIES))
+    connect_timeout: float = 5
+    read_timeout: float = 30
+    max_pool_connections: int = 16
+    #: "service:operation" -> page size; unlisted reads use the service's default
+    page_sizes: dict[str, int] = field(default_factory=dict)
+
+
+def _dig(response: dict, result_key: str) -> list:
+    """The items at a dotted key: ``"DistributionList.Items"``."""
+    value: Any = response
+    for part in result_key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return list(value or [])
+
+
+def _error_code(error: Exception) -> tuple[str, str]:
+    if isinstance(error, botocore.exceptions.ClientError):
+        details = error.response.get("Error", {})
+        return details.get("Code") or "ClientError", details.get("Message") or str(error)
+    return type(error).__name__, str(error)
+
+
+class AwsReader:
+    """Read-only, de-duplicated, counted access to AWS for one run.
+
+    In: a ``boto3.Session`` (credentials already chosen) and settings.
+    ``call`` returns one response; ``paginate`` returns every page's items.
+    """
+
+    def __init__(self, session: Any, settings: ReaderSettings | None = None):
+        self.session = session
+        self.settings = settings or ReaderSettings()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._results: dict[tuple, Future] = {}
+        self._lock = threading.Lock()
+        self.ledger: list[CallRecord] = []
+
+    def client(self, service: str, region: str) -> Any:
+        """The guarded client for ``service`` in ``region`` (created once)."""
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                config = Config(retries=self.settings.retries, connect_timeout=self.settings.connect_timeout,
+                                read_timeout=self.settings.read_timeout,
+                                max_pool_connections=self.settings.max_pool_connections,
+                                user_agent_extra="dr-audit")
+                self._clients[key] = guard(self.session.client(
+                    service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config))
+            return self._clients[key]
+
+    def _once(self, key: tuple, produce: Callable[[], Any]) -> Any:
+        """Run ``produce`` once per key; concurrent askers wait for the same result."""
+        with self._lock:
+            future = self._results.get(key)
+            owner = future is None
+            if owner:
+                future = self._results[key] = Future()
+        if owner:
+            try:
+                future.set_result(produce())
+            except AwsReadError as error:
+                future.set_exception(error)
+        return future.result()
+
+    def _record(self, region: str, service: str, operation: str, arguments: dict, started: float,
+                error: str | None = None, page: int = 1) -> None:
+        record = CallRecord(region, service, operation, json.dumps(arguments, sort_keys=True, default=str),
+                            time.perf_counter() - started, error, page)
+        with self._lock:
+            self.ledger.append(record)
+
+    def _send(self, service: str, region: str, operation: str, method: Callable, arguments: dict) -> Any:
+        started = time.perf_counter()
+        try:
+            response = method(**arguments)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            code, message = _error_code(error)
+            self._record(region, service, operation, arguments, started, code)
+            raise AwsReadError(service, region, operation, code, message) from None
+        self._record(region, service, operation, arguments, started)
+        return response
+
+    def call(self, service: str, region: str, operation: str, **arguments: Any) -> dict:
+        """One response of ``operation`` (snake_case name), read once per run."""
+        key = ("call", region, service, operation, json.dumps(arguments, sort_keys=True, default=str))
+        client = self.client(service, region)
+        name = client.meta.method_to_api_mapping.get(operation, operation)
+        return self._once(key, lambda: self._send(service, region, name, getattr(client, operation), arguments))
+
+    def paginate(self, service: str, region: str, operation: str, result_key: str, **arguments: Any) -> list:
+        """Every item under ``result_key`` across all pages, read once per run."""
+        key = ("pages", region, service, operation, result_key, json.dumps(arguments, sort_keys=True, default=str))
+        return self._once(key, lambda: self._all_pages(service, region, operation, result_key, arguments))
+
+    def _all_pages(self, service: str, region: str, operation: str, result_key: str, arguments: dict) -> list:
+        client = self.client(service, region)
+        name = client.meta.method_to_api_mapping.get(operation, operation)
+        if not client.can_paginate(operation):
+            return _dig(self._send(service, region, name, getattr(client, operation), arguments), result_key)
+        paginator = client.get_paginator(operation)
+        size = self.settings.page_sizes.get(f"{service}:{operation}")
+        config = {"PageSize": size} if size else {}
+        pages = paginator.paginate(**arguments, PaginationConfig=config).__iter__()
+        items: list = []
+        number = 0
+        while True:
+            number += 1
+            started = time.perf_counter()
+            try:
+                page = next(pages)
+            except StopIteration:
+                return items
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+                code, message = _error_code(error)
+                self._record(region, service, name, arguments, started, code, number)
+                raise AwsReadError(service, region, name, code, message) from None
+            self._record(region, service, name, arguments, started, page=number)
+            items.extend(_dig(page, result_key))
+
+    def calls(self) -> list[CallRecord]:
+        with self._lock:
+            return list(self.ledger)

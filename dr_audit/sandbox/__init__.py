@@ -1,0 +1,1 @@
+"""The embedded sandbox: a moto server on loopback, seeded from an estate."""
