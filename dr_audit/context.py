@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dr_audit.evaluate import evaluate_static
+from dr_audit.aws.target import LiveTarget, TargetOptions
+from dr_audit.evaluate import evaluate_full, evaluate_live, evaluate_static
 from dr_audit.findings import Finding
 from dr_audit.inventory import Inventory
 from dr_audit.model import Policy
@@ -13,29 +14,36 @@ from dr_audit.policy import load_policy
 from dr_audit.report.json_report import git_commit
 from dr_audit.terraform.collector import collect_terraform
 
-MODES = ("static", "full", "live")
+MODES = ("full", "static", "live")
 
 
 class AuditContext:
     """The policy, the evidence and the findings of one run.
 
-    In: policy path, Terraform root (None: the policy's own), mode.
-    Evidence is collected on first use and findings are computed once per row,
-    so every test and every report sees the same verdicts.
+    In: policy path, Terraform root (None: the estate's, else the policy's),
+    mode, and the live target's options (unused in static mode). Evidence
+    is collected on first use and findings are computed once per row, so
+    every test and every report sees the same verdicts.
     """
 
-    def __init__(self, policy_path: Path, terraform_root: Path | None, mode: str):
-        if mode != "static":
-            raise NotImplementedError(
-                f"--dr-mode {mode} needs the AWS collectors, which this version does not have yet; use --dr-mode static")
+    def __init__(self, policy_path: Path, terraform_root: Path | None, mode: str,
+                 target: TargetOptions | None = None):
+        if mode not in MODES:
+            raise ValueError(f"--dr-mode must be one of {', '.join(MODES)}")
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.mode = mode
         self.policy: Policy = load_policy(policy_path)
-        root = terraform_root or (Path(self.policy.terraform_root) if self.policy.terraform_root else None)
-        if root is None:
-            raise ValueError(f"{policy_path}: no Terraform root: give --dr-terraform-root or set terraform.root")
-        self.terraform_root = Path(root)
+        self.target = LiveTarget(target or TargetOptions(), self.policy) if mode != "static" else None
+        self.terraform_root: Path | None = None
+        if mode != "live":
+            estate = self.target.load_estate() if self.target else None
+            root = terraform_root or (estate.terraform_root if estate and estate.terraform_root else None) or (
+                Path(self.policy.terraform_root) if self.policy.terraform_root else None)
+            if root is None:
+                raise ValueError(f"{policy_path}: no Terraform root: give --dr-terraform-root or set terraform.root")
+            self.terraform_root = Path(root)
         self._terraform: Inventory | None = None
+        self._live: Inventory | None = None
         self._findings: dict[str, Finding] = {}
 
     @property
@@ -44,26 +52,49 @@ class AuditContext:
         return {r.name: r.terraform_root for r in self.policy.roles.values() if r.terraform_root}
 
     @property
-    def terraform(self) -> Inventory:
-        if self._terraform is None:
+    def terraform(self) -> Inventory | None:
+        if self._terraform is None and self.terraform_root is not None:
             self._terraform = collect_terraform(self.terraform_root, self.roots)
         return self._terraform
 
+    @property
+    def live(self) -> Inventory | None:
+        if self._live is None and self.target is not None:
+            self._live = self.target.collect()
+        return self._live
+
     def finding(self, row_id: str) -> Finding:
         if row_id not in self._findings:
-            self._findings[row_id] = evaluate_static(self.policy.row(row_id), self.policy, self.terraform)
+            row = self.policy.row(row_id)
+            if self.mode == "static":
+                finding = evaluate_static(row, self.policy, self.terraform)
+            elif self.mode == "live":
+                finding = evaluate_live(row, self.policy, self.live)
+            else:
+                finding = evaluate_full(row, self.policy, self.terraform, self.live)
+            self._findings[row_id] = finding
         return self._findings[row_id]
 
     def all_findings(self) -> dict[str, Finding]:
         return {row.id: self.finding(row.id) for row in self.policy.rows}
 
+    def close(self) -> None:
+        if self.target is not None:
+            self.target.close()
+
     def run_info(self) -> dict:
+        target = self.target
+        regions = sorted({r.region for r in self.policy.roles.values()})
         return {
             "started": self.started,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "mode": self.mode,
-            "target": None,
-            "aws": {"account_id": None, "note": "static mode: no AWS credentials used"},
-            "terraform": {"root": str(self.terraform_root), "roots": self.roots,
-                          "commit": git_commit(str(self.terraform_root))},
+            "target": target.describe() if target else None,
+            "aws": ({"account_id": target.account_id, "regions": regions,
+                     "error": target.account_error,
+                     "read_errors": [e.to_dict() for e in (self._live.errors if self._live else [])]}
+                    if target else {"account_id": None, "note": "static mode: no AWS credentials used"}),
+            "terraform": ({"root": str(self.terraform_root), "roots": self.roots,
+                           "commit": git_commit(str(self.terraform_root))}
+                          if self.terraform_root else {"note": "live mode: Terraform is not read"}),
         }

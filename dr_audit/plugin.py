@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from dr_audit.aws.collect import DEFAULT_CONCURRENCY
+from dr_audit.aws.target import TARGETS, TargetError, TargetOptions
 from dr_audit.context import MODES, AuditContext
 from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.findings import Finding, Status
@@ -39,8 +41,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("dr_policy", "policy YAML audited when --dr-policy is not given")
     group.addoption("--dr-terraform-root", default=None,
                     help="directory holding the policy roles' Terraform roots (default: the policy's terraform.root)")
-    group.addoption("--dr-mode", default="static", choices=MODES,
-                    help="static: policy x Terraform, no AWS credentials (the CI gate)")
+    group.addoption("--dr-mode", default="full", choices=MODES,
+                    help="full: policy x Terraform x account (default); static: policy x Terraform, "
+                         "no AWS credentials (the CI gate); live: policy x account")
+    group.addoption("--dr-target", default="sandbox", choices=TARGETS,
+                    help="sandbox: an embedded moto server seeded from an estate (default); "
+                         "live: the AWS account of the standard credential chain")
+    group.addoption("--dr-estate", default=None, help="sandbox estate name (default: the dr_estate ini setting)")
+    parser.addini("dr_estate", "sandbox estate audited when --dr-estate is not given")
+    parser.addini("dr_estates_dir", "directory holding the sandbox estates", default="fixtures/estates")
+    group.addoption("--dr-aws-endpoint-url", default=None,
+                    help="send every AWS call to this already running AWS-compatible endpoint")
+    group.addoption("--dr-profile", default=None, help="AWS profile for --dr-target live")
+    group.addoption("--dr-role-arn", default=None, help="role to assume (cross-account) for --dr-target live")
+    group.addoption("--dr-external-id", default=None, help="external id for --dr-role-arn")
+    group.addoption("--dr-concurrency", default=DEFAULT_CONCURRENCY, type=int,
+                    help=f"AWS reads in flight at once (default {DEFAULT_CONCURRENCY})")
+    group.addoption("--dr-retry-mode", default="standard", choices=("standard", "adaptive"),
+                    help="botocore retry mode for AWS reads")
     group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
     group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
     group.addoption("--dr-history", default="reports/history",
@@ -65,17 +83,28 @@ def _path(config: pytest.Config, option: str) -> Path | None:
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
 
 
+def _target_options(config: pytest.Config) -> TargetOptions:
+    estates = Path(config.getini("dr_estates_dir"))
+    return TargetOptions(
+        target=config.getoption("--dr-target"),
+        estate=config.getoption("--dr-estate") or config.getini("dr_estate") or None,
+        estates_dir=estates if estates.is_absolute() else config.rootpath / estates,
+        endpoint_url=config.getoption("--dr-aws-endpoint-url"), profile=config.getoption("--dr-profile"),
+        role_arn=config.getoption("--dr-role-arn"), external_id=config.getoption("--dr-external-id"),
+        concurrency=config.getoption("--dr-concurrency"), retry_mode=config.getoption("--dr-retry-mode"))
+
+
 def audit_context(config: pytest.Config) -> AuditContext:
     """The run's context, created on first use; bad input becomes a usage error."""
     if _CONTEXT not in config.stash:
         try:
             config.stash[_CONTEXT] = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
-                                                  config.getoption("--dr-mode"))
+                                                  config.getoption("--dr-mode"), _target_options(config))
         except PolicyErrors as errors:
             raise pytest.UsageError("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors)) from None
         except PolicyError as error:
             raise pytest.UsageError(f"invalid policy:\n  {error}") from None
-        except (NotImplementedError, ValueError) as error:
+        except (TargetError, ValueError) as error:
             raise pytest.UsageError(str(error)) from None
     return config.stash[_CONTEXT]
 
@@ -144,6 +173,11 @@ def explain(row: Row, finding: Finding) -> str:
              f"  terraform: {code.state.value}: {code.detail}"]
     if code.location():
         lines.append(f"  at       : {code.location()}" + (f"  ({code.address})" if code.address else ""))
+    live = finding.live
+    if live.state.value != "not_consulted":
+        lines.append(f"  account  : {live.state.value}: {live.detail}")
+        if live.id or live.region:
+            lines.append(f"  id       : {live.id or ''}" + (f"  ({live.region})" if live.region else ""))
     lines.append(f"  status   : {finding.status.value}: {finding.message}")
     if row.problem:
         lines.append(f"  problem  : item {row.problem} of the policy")
@@ -169,12 +203,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         context = audit_context(config)
     except pytest.UsageError:
         return
-    document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info())
+    document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info(),
+                            context.live)
     text = dumps(document)
     write_atomically(_path(config, "--dr-json"), text)
     write_atomically(_path(config, "--dr-html"), render_html(document))
     keep_in_history(_path(config, "--dr-history"), default_history_name(document), text)
     config.stash[_CONTEXT] = context
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the sandbox this process started, if any."""
+    context = config.stash.get(_CONTEXT, None)
+    if context is not None:
+        context.close()
 
 
 def _audit_ran(config: pytest.Config) -> bool:
@@ -193,6 +235,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     terminalreporter.write_sep("=", "DR audit")
     terminalreporter.write_line(f"policy {context.policy.name}: {len(context.policy.rows)} rows ({shown})")
-    for error in context.terraform.errors:
+    for error in (context.terraform.errors if context.terraform else []):
         terminalreporter.write_line(f"unreadable input: {error}")
+    for error in (context.live.errors if context.live else []):
+        terminalreporter.write_line(f"unreadable in the account: {error}")
+    if context.target is not None:
+        info = context.target.describe()
+        terminalreporter.write_line(f"account {context.target.account_id or 'unknown'} via {info['endpoint']}"
+                                    + (f" (estate {info['estate']})" if info["estate"] else "")
+                                    + f": {info['api_calls']} API calls, {info['failed_calls']} failed")
     terminalreporter.write_line(f"report: {_path(config, '--dr-json')} and {_path(config, '--dr-html')}")

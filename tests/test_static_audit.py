@@ -93,7 +93,8 @@ def project(pytester):
 
 
 def run(pytester, *args):
-    result = pytester.runpytest("audits", "--dr-policy", "policy.yaml", "-p", "no:cacheprovider", "-rA", *args)
+    result = pytester.runpytest("audits", "--dr-policy", "policy.yaml", "--dr-mode", "static",
+                                "-p", "no:cacheprovider", "-rA", *args)
     report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
     return result, report
 
@@ -165,17 +166,23 @@ def test_invalid_policy_stops_collection_naming_file_line_and_row(project):
     result.stderr.fnmatch_lines(["*invalid policy:*", "*policy.yaml:17: row DB-PORT: unknown operator 'equals'*"])
 
 
-def test_live_modes_are_refused_until_the_aws_collectors_exist(project):
+def test_full_mode_without_an_estate_is_a_usage_error_naming_the_option(project):
     result = project.runpytest("audits", "--dr-policy", "policy.yaml", "--dr-mode", "full")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--dr-mode full needs the AWS collectors*"])
+    result.stderr.fnmatch_lines(["*the sandbox needs an estate: give --dr-estate NAME*"])
+
+
+def test_an_unknown_estate_is_a_usage_error_listing_the_known_ones(project):
+    result = project.runpytest("audits", "--dr-policy", "policy.yaml", "--dr-estate", "nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid estate:*nope*estate.yaml: no estate 'nope'*"])
 
 
 def test_shipped_policy_on_shipped_fixtures(pytester):
     """The CI gate's job: fails exactly where code (or the policy) contradicts the policy."""
     shutil.copytree(REPO / "audits", pytester.path / "audits")
     pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
-    result = pytester.runpytest("audits", "--dr-policy", str(POLICY), "-p", "no:cacheprovider")
+    result = pytester.runpytest("audits", "--dr-policy", str(POLICY), "--dr-mode", "static", "-p", "no:cacheprovider")
     report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
     failing = sorted(r["id"] for r in report["rows"] if r["status"] == "FAIL")
     assert failing == sorted(["DDB-STREAM-TEAM-CHATS", "DDB-STREAM-VIEW-TEAM-CHATS", "DDB-REPLICA-TOKYO-TEAM-CHATS",

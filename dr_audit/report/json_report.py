@@ -42,20 +42,41 @@ def git_commit(directory: str | None) -> str | None:
 
 
 def problem_status(rows: list[Finding]) -> tuple[str, str]:
-    """A problem item's status and why, from its rows' findings (static view)."""
-    code_states = {f.terraform.state for f in rows}
-    if any(f.status is Status.FAIL for f in rows):
-        return "OPEN", "a linked row fails"
-    if SourceState.VIOLATES in code_states or SourceState.MISSING in code_states:
-        return "OPEN", "the code does not fix it"
-    if all(f.status is Status.PASS for f in rows):
-        if all(f.live.state is SourceState.MEETS for f in rows):
-            return "RESOLVED", "every linked row passes in code and account"
-    return "UNKNOWN", "the account was not read (static mode) or a linked row is unresolved"
+    """A problem item's status and why, from its linked rows' findings.
+
+    OPEN: not fixed where the row is checked. RESOLVED: every linked row
+    passes in code and account. FIXED_IN_CODE_NOT_APPLIED: the code fixes
+    every row the account still fails. APPLIED_NOT_IN_CODE: the account is
+    fixed, the code is not. UNKNOWN: a linked row could not be evaluated, or
+    only one side was read and it does not settle the question.
+    """
+    unsettled = [f for f in rows if f.status in (Status.ERROR, Status.UNKNOWN)]
+    if unsettled:
+        return "UNKNOWN", f"{unsettled[0].row_id} is {unsettled[0].status.value}: {unsettled[0].message}"
+    code_read = any(f.terraform.state is not SourceState.NOT_CONSULTED for f in rows)
+    live_read = any(f.live.state is not SourceState.NOT_CONSULTED for f in rows)
+    live_failing = [f for f in rows if f.live.state not in (SourceState.MEETS, SourceState.NOT_CONSULTED)]
+    code_failing = [f for f in rows if f.terraform.state not in (SourceState.MEETS, SourceState.NOT_CONSULTED)]
+    failing = [f for f in rows if f.status is not Status.PASS]
+    if not live_read:
+        if code_failing or failing:
+            return "OPEN", f"{(code_failing or failing)[0].row_id}: {(code_failing or failing)[0].message}"
+        return "UNKNOWN", "the code fixes it; the account was not read (static mode)"
+    if not failing and not live_failing and not code_failing:
+        return "RESOLVED", "every linked row passes" + (" in code and account" if code_read else " in the account")
+    if live_failing and not code_failing and code_read and all(
+            f.terraform.state is SourceState.MEETS for f in live_failing):
+        return "FIXED_IN_CODE_NOT_APPLIED", (f"the code fixes it, the account does not yet: "
+                                             f"{', '.join(f.row_id for f in live_failing)}")
+    if code_failing and not live_failing:
+        return "APPLIED_NOT_IN_CODE", (f"the account is fixed, the code is not: "
+                                       f"{', '.join(f.row_id for f in code_failing)}")
+    first = failing[0] if failing else live_failing[0]
+    return "OPEN", f"{first.row_id}: {first.message}"
 
 
 def build_report(policy: Policy, findings: dict[str, Finding], terraform: Inventory | None,
-                 run: dict[str, Any]) -> dict[str, Any]:
+                 run: dict[str, Any], live: Inventory | None = None) -> dict[str, Any]:
     """The whole JSON document for one run."""
     rows = [_row(policy, row, findings[row.id]) for row in policy.rows]
     by_status = Counter(r["status"] for r in rows)
@@ -75,7 +96,8 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
             "regions": {name: role.region for name, role in policy.roles.items()}},
         "summary": {"rows": len(rows), "by_status": {s.value: by_status.get(s.value, 0) for s in Status}},
         "inputs": {"terraform_files": list(terraform.files) if terraform else [],
-                   "terraform_errors": [e.to_dict() for e in terraform.errors] if terraform else []},
+                   "terraform_errors": [e.to_dict() for e in terraform.errors] if terraform else [],
+                   "aws_errors": [e.to_dict() for e in live.errors] if live else []},
         "rows": rows,
         "problems": problems,
     }

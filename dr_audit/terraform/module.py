@@ -9,6 +9,8 @@ declaration order never matters; cycles become Unknown instead of recursion.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -403,7 +405,8 @@ class ModuleInstance:
         if self.depth > 20:
             self.errors.append(TerraformError(block.file, f"module {name!r}: nesting deeper than 20", block.line))
             return Unknown(f"module.{name}", "module nesting too deep")
-        directory = (self.parsed.path / source).resolve()
+        # lexical, not resolve(): a symlinked module keeps the path it is used by
+        directory = Path(os.path.normpath(self.parsed.path / source))
         parsed = parse_directory(directory, self.base)
         self.errors.extend(parsed.errors)
         if not parsed.files and not parsed.errors:
