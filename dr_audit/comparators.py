@@ -141,7 +141,7 @@ def _same_value(row, lookup) -> Verdict:
     shown = ", ".join(f"{v.label}={v.value!r}" for v in values)
     return Verdict(SourceState.MEETS if len(distinct) == 1 else SourceState.VIOLATES,
                    [v.value for v in values], f"{row.args['attribute']}: {shown}",
-                   [v.attribute for v in values])
+                   [(v.resource, v.attribute) for v in values])
 
 
 def _disjoint_cidrs(row, lookup) -> Verdict:
@@ -157,9 +157,9 @@ def _disjoint_cidrs(row, lookup) -> Verdict:
     if overlaps:
         return Verdict(SourceState.VIOLATES, [str(n) for n in networks],
                        f"overlap: {', '.join(f'{a} / {b}' for a, b in overlaps)} ({shown})",
-                       [v.attribute for v in values])
+                       [(v.resource, v.attribute) for v in values])
     return Verdict(SourceState.MEETS, [str(n) for n in networks], f"disjoint: {shown}",
-                   [v.attribute for v in values])
+                   [(v.resource, v.attribute) for v in values])
 
 
 def _validate_ecr(args: dict, facts: dict) -> list[str]:
@@ -184,10 +184,10 @@ def _ecr_replicates(row, lookup) -> Verdict:
                 repository.startswith(p) for p in prefixes)):
             matched = f"prefix {next((p for p in prefixes if repository.startswith(p)), '*')!r}"
             return Verdict(SourceState.MEETS, True, f"{repository} -> {destination} by a rule with {matched}",
-                           [outcome.attribute])
+                           [(outcome.resource, outcome.attribute)])
     return Verdict(SourceState.VIOLATES, False,
                    f"no replication rule sends {repository} to {destination} ({len(rules)} rule(s))",
-                   [outcome.attribute])
+                   [(outcome.resource, outcome.attribute)])
 
 
 COMPARATORS: dict[str, Comparator] = {c.name: c for c in [

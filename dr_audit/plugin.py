@@ -98,8 +98,11 @@ def audit_context(config: pytest.Config) -> AuditContext:
     """The run's context, created on first use; bad input becomes a usage error."""
     if _CONTEXT not in config.stash:
         try:
-            config.stash[_CONTEXT] = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
-                                                  config.getoption("--dr-mode"), _target_options(config))
+            context = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
+                                   config.getoption("--dr-mode"), _target_options(config))
+            if context.target is not None:
+                context.target.open()  # credentials and the sandbox fail here, before any row runs
+            config.stash[_CONTEXT] = context
         except PolicyErrors as errors:
             raise pytest.UsageError("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors)) from None
         except PolicyError as error:

@@ -45,3 +45,68 @@ def one(inventory, kind: str, mode: str = "managed", **select):
              if r.kind == kind and r.mode == mode and all(r.value(k) == v for k, v in select.items())]
     assert len(found) == 1, f"expected one {kind} {select}, found {[r.address for r in found]}"
     return found[0]
+
+
+ESTATES = REPO / "fixtures" / "estates"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One moto server for this test process (backends are per process)."""
+    from dr_audit.sandbox.server import SandboxServer
+
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The process's sandbox, emptied before the test."""
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def reader_for(sandbox):
+    """Seed an estate (by name, or None for an empty account) and return a fresh reader."""
+    from dr_audit.aws.reader import AwsReader, ReaderSettings
+    from dr_audit.sandbox.estate import load_estate, seed
+
+    def make(estate: str | None = None, **settings):
+        if estate:
+            seed(sandbox, load_estate(ESTATES, estate))
+        return AwsReader(sandbox.session(), ReaderSettings(endpoint_url=sandbox.url, **settings))
+
+    return make
+
+
+def inject_error(reader, service: str, operation: str, status: int, code: str, message: str = "injected"):
+    """Make ``operation`` (e.g. ``ListTables``) of ``service`` answer with an AWS error,
+    in the service's own wire format, through botocore's real parsing and retry
+    path. The request never reaches the sandbox. Returns a list counting attempts."""
+    from botocore.awsrequest import AWSResponse
+    import botocore.session
+
+    protocol = botocore.session.get_session().get_service_model(service).protocol
+    if protocol in ("json", "rest-json"):
+        body = f'{{"__type": "{code}", "message": "{message}"}}'
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
+    elif protocol == "ec2":
+        body = f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors></Response>"
+        headers = {"Content-Type": "text/xml"}
+    else:
+        body = f"<ErrorResponse><Error><Code>{code}</Code><Message>{message}</Message></Error></ErrorResponse>"
+        headers = {"Content-Type": "text/xml"}
+    attempts = []
+
+    class Raw:
+        def stream(self, **_):
+            yield body.encode()
+
+    def answer(request, **_):
+        attempts.append(request.url)
+        return AWSResponse(request.url, status, headers, Raw())
+
+    event_service = botocore.session.get_session().get_service_model(service).service_id.hyphenize()
+    reader.session._session.register(f"before-send.{event_service}.{operation}", answer)
+    return attempts

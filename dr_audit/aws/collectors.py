@@ -32,12 +32,16 @@ def _resource(kind: str, region: str, address: str, **attributes: Any) -> Resour
                     {name: v if isinstance(v, AttributeValue) else AttributeValue(v) for name, v in attributes.items()})
 
 
+def _unreadable(error: AwsReadError) -> Unreadable:
+    return Unreadable(f"{error.service}:{error.operation}", str(error))
+
+
 def _detail(read: Callable[[], Any]) -> Any:
     """A per-resource detail read; a failure becomes an Unreadable value."""
     try:
         return read()
     except AwsReadError as error:
-        return Unreadable(f"{error.service}:{error.operation}", f"{error.code} in {error.region}")
+        return _unreadable(error)
 
 
 def _strip_dot(name: str | None) -> str | None:
@@ -63,7 +67,7 @@ class _Failing(dict):
         self.error = error
 
     def get(self, key, default=None):
-        return Unreadable(f"{self.error.service}:{self.error.operation}", f"{self.error.code} in {self.error.region}")
+        return _unreadable(self.error)
 
 
 def vpcs(reader: AwsReader, region: str) -> list[Resource]:
@@ -192,13 +196,17 @@ def _bucket_region(reader: AwsReader, bucket: dict) -> Any:
     return location.get("LocationConstraint") or "us-east-1"
 
 
+_NO_REPLICATION = "ReplicationConfigurationNotFoundError"
+
+
 def _replication_targets(reader: AwsReader, region: str, name: str) -> Any:
     try:
-        config = reader.call("s3", region, "get_bucket_replication", Bucket=name)["ReplicationConfiguration"]
+        config = reader.call("s3", region, "get_bucket_replication", answers=(_NO_REPLICATION,),
+                             Bucket=name)["ReplicationConfiguration"]
     except AwsReadError as error:
-        if error.code == "ReplicationConfigurationNotFoundError":
+        if error.code == _NO_REPLICATION:
             return []
-        return Unreadable(f"{error.service}:{error.operation}", f"{error.code} in {error.region}")
+        return _unreadable(error)
     return sorted({r["Destination"]["Bucket"].split(":::")[-1] for r in config.get("Rules") or []
                    if r.get("Status", "Enabled") == "Enabled" and r.get("Destination", {}).get("Bucket")})
 
@@ -238,7 +246,7 @@ def ecr_replication(reader: AwsReader, region: str) -> list[Resource]:
               "prefixes": [f["filter"] for f in rule.get("repositoryFilters") or []]}
              for rule in (registry.get("replicationConfiguration") or {}).get("rules") or []]
     regions = sorted({d for rule in rules for d in rule["destinations"]})
-    return [_resource("ecr_replication", region, f"ecr registry {registry.get('registryId')} in {region}",
+    return [_resource("ecr_replication", region, f"ecr registry {registry.get('registryId')}",
                       rules=rules, destination_regions=regions)]
 
 

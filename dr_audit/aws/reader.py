@@ -56,6 +56,7 @@ class CallRecord:
     seconds: float
     error: str | None = None
     page: int = 1
+    expected: bool = False  # an error code that is an answer ("no replication configuration")
 
 
 @dataclass
@@ -129,29 +130,35 @@ class AwsReader:
         return future.result()
 
     def _record(self, region: str, service: str, operation: str, arguments: dict, started: float,
-                error: str | None = None, page: int = 1) -> None:
+                error: str | None = None, page: int = 1, expected: bool = False) -> None:
         record = CallRecord(region, service, operation, json.dumps(arguments, sort_keys=True, default=str),
-                            time.perf_counter() - started, error, page)
+                            time.perf_counter() - started, error, page, expected)
         with self._lock:
             self.ledger.append(record)
 
-    def _send(self, service: str, region: str, operation: str, method: Callable, arguments: dict) -> Any:
+    def _send(self, service: str, region: str, operation: str, method: Callable, arguments: dict,
+              answers: tuple[str, ...] = ()) -> Any:
         started = time.perf_counter()
         try:
             response = method(**arguments)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
             code, message = _error_code(error)
-            self._record(region, service, operation, arguments, started, code)
+            self._record(region, service, operation, arguments, started, code, expected=code in answers)
             raise AwsReadError(service, region, operation, code, message) from None
         self._record(region, service, operation, arguments, started)
         return response
 
-    def call(self, service: str, region: str, operation: str, **arguments: Any) -> dict:
-        """One response of ``operation`` (snake_case name), read once per run."""
+    def call(self, service: str, region: str, operation: str, answers: tuple[str, ...] = (), **arguments: Any) -> dict:
+        """One response of ``operation`` (snake_case name), read once per run.
+
+        ``answers`` are error codes that mean "there is none" for this read
+        (still raised, but not counted as failed reads).
+        """
         key = ("call", region, service, operation, json.dumps(arguments, sort_keys=True, default=str))
         client = self.client(service, region)
         name = client.meta.method_to_api_mapping.get(operation, operation)
-        return self._once(key, lambda: self._send(service, region, name, getattr(client, operation), arguments))
+        return self._once(key, lambda: self._send(service, region, name, getattr(client, operation), arguments,
+                                                  answers))
 
     def paginate(self, service: str, region: str, operation: str, result_key: str, **arguments: Any) -> list:
         """Every item under ``result_key`` across all pages, read once per run."""

@@ -1,0 +1,127 @@
+"""The collectors against AWS's real response shapes, where the sandbox
+needs a shim or moto simplifies: botocore's Stubber validates each canned
+response against the service model, so these are shapes AWS can send."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.stub import Stubber
+
+from dr_audit.aws import collectors
+from dr_audit.aws.reader import AwsReader
+
+REGION = "ap-northeast-2"
+
+
+def stubbed(service: str, region: str = REGION):
+    reader = AwsReader(boto3.Session(aws_access_key_id="stub", aws_secret_access_key="stub"))
+    stubber = Stubber(reader.client(service, region))
+    return reader, stubber
+
+
+def test_dynamodb_global_table_replicas_come_from_describe_table():
+    reader, stub = stubbed("dynamodb")
+    stub.add_response("list_tables", {"TableNames": ["orders"]})
+    stub.add_response("describe_table", {"Table": {
+        "TableName": "orders", "TableArn": f"arn:aws:dynamodb:{REGION}:111122223333:table/orders",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "Replicas": [{"RegionName": "ap-northeast-1", "ReplicaStatus": "ACTIVE"},
+                     {"RegionName": "us-west-2", "ReplicaStatus": "CREATING"}]}}, {"TableName": "orders"})
+    stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+        "ContinuousBackupsStatus": "ENABLED",
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}}, {"TableName": "orders"})
+    with stub:
+        [table] = collectors.dynamodb_tables(reader, REGION)
+    stub.assert_no_pending_responses()
+    assert table.value("replica_regions") == ["ap-northeast-1", "us-west-2"]
+    assert table.value("stream_view_type") == "NEW_AND_OLD_IMAGES"
+    assert table.value("point_in_time_recovery") is True
+
+
+def _distribution(target: str, groups: list[dict]) -> dict:
+    return {"Id": "E2EXAMPLE", "ARN": "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE",
+            "ETag": "x", "Status": "Deployed", "LastModifiedTime": "2026-01-01T00:00:00Z",
+            "DomainName": "d111111abcdef8.cloudfront.net", "Aliases": {"Quantity": 1, "Items": ["example.org"]},
+            "Origins": {"Quantity": 2, "Items": [
+                {"Id": "a", "DomainName": "a.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}},
+                {"Id": "b", "DomainName": "b.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "OriginGroups": {"Quantity": len(groups), "Items": groups},
+            "DefaultCacheBehavior": {"TargetOriginId": target, "ViewerProtocolPolicy": "redirect-to-https"},
+            "CacheBehaviors": {"Quantity": 0}, "CustomErrorResponses": {"Quantity": 0}, "Comment": "",
+            "PriceClass": "PriceClass_All", "Enabled": True,
+            "ViewerCertificate": {"CloudFrontDefaultCertificate": True},
+            "Restrictions": {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}},
+            "WebACLId": "", "HttpVersion": "http2", "IsIPV6Enabled": True, "Staging": False}
+
+
+GROUP = {"Id": "failover", "FailoverCriteria": {"StatusCodes": {"Quantity": 2, "Items": [500, 503]}},
+         "Members": {"Quantity": 2, "Items": [{"OriginId": "a"}, {"OriginId": "b"}]}}
+
+
+def test_cloudfront_origin_failover_means_the_default_behaviour_targets_a_two_member_group():
+    reader, stub = stubbed("cloudfront", "us-east-1")
+    stub.add_response("list_distributions", {"DistributionList": {
+        "Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 2,
+        "Items": [_distribution("failover", [GROUP]), {**_distribution("a", [GROUP]), "Id": "E3EXAMPLE"}]}})
+    with stub:
+        found = {d.value("id"): d.value("has_origin_failover") for d in collectors.cloudfront_distributions(reader, REGION)}
+    assert found == {"E2EXAMPLE": True, "E3EXAMPLE": False}  # a group that serves nothing is no failover
+
+
+def test_s3_replication_reads_enabled_rule_destinations_by_bucket_name():
+    reader, stub = stubbed("s3", "us-east-1")
+    regional = Stubber(reader.client("s3", REGION))
+    stub.add_response("list_buckets", {"Buckets": [{"Name": "front", "BucketRegion": REGION}], "Owner": {"ID": "o"}})
+    regional.add_response("get_bucket_versioning", {"Status": "Enabled"}, {"Bucket": "front"})
+    regional.add_response("get_bucket_replication", {"ReplicationConfiguration": {
+        "Role": "arn:aws:iam::111122223333:role/r", "Rules": [
+            {"ID": "on", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+             "DeleteMarkerReplication": {"Status": "Enabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::front-dr",
+                             "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}}},
+            {"ID": "off", "Status": "Disabled", "Priority": 2, "Filter": {"Prefix": "tmp/"},
+             "Destination": {"Bucket": "arn:aws:s3:::front-old"}}]}}, {"Bucket": "front"})
+    with stub, regional:
+        [bucket] = collectors.s3_buckets(reader, REGION)
+    assert bucket.value("versioning") == "Enabled"
+    assert bucket.value("replication_destination_buckets") == ["front-dr"]
+
+
+def test_secret_replicas_come_from_describe_secret_and_replicas_are_not_counted_twice():
+    reader, stub = stubbed("secretsmanager")
+    arn = f"arn:aws:secretsmanager:{REGION}:111122223333:secret:app/db-AbCdEf"
+    stub.add_response("list_secrets", {"SecretList": [
+        {"ARN": arn, "Name": "app/db", "PrimaryRegion": REGION},
+        {"ARN": "arn:aws:secretsmanager:us-west-2:111122223333:secret:other-XyZ", "Name": "other",
+         "PrimaryRegion": "us-west-2"}]})
+    stub.add_response("describe_secret", {"ARN": arn, "Name": "app/db", "ReplicationStatus": [
+        {"Region": "ap-northeast-1", "Status": "InSync"}]}, {"SecretId": arn})
+    with stub:
+        found = collectors.secrets(reader, REGION)
+    assert [(s.value("name"), s.value("replica_regions")) for s in found] == [("app/db", ["ap-northeast-1"])]
+
+
+def test_a_cross_region_read_replica_names_its_source_and_region_from_the_arn():
+    reader, stub = stubbed("rds", "ap-northeast-1")
+    stub.add_response("describe_db_instances", {"DBInstances": [{
+        "DBInstanceIdentifier": "dr-replica", "DBInstanceArn": "arn:aws:rds:ap-northeast-1:111122223333:db:dr-replica",
+        "Engine": "mysql", "EngineVersion": "8.4.7", "DBInstanceClass": "db.t3.micro", "MultiAZ": False,
+        "BackupRetentionPeriod": 7, "PreferredBackupWindow": "18:45-19:15", "StorageEncrypted": True,
+        "Endpoint": {"Address": "x", "Port": 3306}, "DBSubnetGroup": {"DBSubnetGroupName": "dr-db"},
+        "ReadReplicaSourceDBInstanceIdentifier": "arn:aws:rds:ap-northeast-2:111122223333:db:main-db"}]})
+    with stub:
+        [replica] = collectors.rds_instances(reader, "ap-northeast-1")
+    assert (replica.value("replicate_source_identifier"), replica.value("replicate_source_region"),
+            replica.value("is_read_replica"), replica.value("db_subnet_group")) == (
+        "main-db", "ap-northeast-2", True, "dr-db")
+
+
+def test_ecr_registry_replication_rules_keep_destinations_and_prefixes():
+    reader, stub = stubbed("ecr")
+    stub.add_response("describe_registry", {"registryId": "111122223333", "replicationConfiguration": {"rules": [
+        {"destinations": [{"region": "ap-northeast-1", "registryId": "111122223333"}],
+         "repositoryFilters": [{"filter": "svc-", "filterType": "PREFIX_MATCH"}]}]}})
+    with stub:
+        [registry] = collectors.ecr_replication(reader, REGION)
+    assert registry.value("rules") == [{"destinations": ["ap-northeast-1"], "prefixes": ["svc-"]}]
+    assert registry.value("destination_regions") == ["ap-northeast-1"]
