@@ -254,3 +254,64 @@ def test_every_kind_attribute_is_produced_by_the_terraform_mappings():
     supported = supported_attributes()
     for kind, spec in KINDS.items():
         assert supported.get(kind) == set(spec.attributes), kind
+
+
+def test_load_balancers_target_groups_and_route_tables(tree):
+    inventory = tree({"main.tf": """
+        provider "aws" { region = "eu-west-1" }
+        resource "aws_vpc" "v" {
+          cidr_block = "10.0.0.0/16"
+          tags = { Name = "v" }
+        }
+        resource "aws_internet_gateway" "g" { vpc_id = aws_vpc.v.id }
+        resource "aws_vpn_gateway" "vgw" { vpc_id = aws_vpc.v.id }
+        resource "aws_subnet" "s" {
+          vpc_id     = aws_vpc.v.id
+          cidr_block = "10.0.1.0/24"
+          tags = { Name = "s1" }
+        }
+        resource "aws_route_table" "public" {
+          vpc_id = aws_vpc.v.id
+          route {
+            cidr_block = "0.0.0.0/0"
+            gateway_id = aws_internet_gateway.g.id
+          }
+          tags = { Name = "public" }
+        }
+        resource "aws_route_table" "vpn" {
+          vpc_id = aws_vpc.v.id
+          route {
+            cidr_block = "0.0.0.0/0"
+            gateway_id = aws_vpn_gateway.vgw.id
+          }
+          tags = { Name = "vpn" }
+        }
+        resource "aws_route_table_association" "a" {
+          subnet_id      = aws_subnet.s.id
+          route_table_id = aws_route_table.public.id
+        }
+        resource "aws_lb" "web" {
+          name     = "web"
+          internal = true
+        }
+        resource "aws_lb_target_group" "web" {
+          name     = "web-tg"
+          protocol = "HTTP"
+          port     = 80
+          health_check {
+            path              = "/health"
+            unhealthy_threshold = 5
+          }
+        }
+    """})
+    assert inventory.errors == []
+    public = one(inventory, "route_table", name="public")
+    assert (public.value("vpc"), public.value("subnets"), public.value("default_route_target")) == (
+        "v", ["s1"], "internet_gateway")
+    assert one(inventory, "route_table", name="vpn").value("default_route_target") == "other"
+    lb = one(inventory, "load_balancer", name="web")
+    assert (lb.value("type"), lb.value("scheme")) == ("application", "internal")
+    group = one(inventory, "lb_target_group", name="web-tg")
+    assert (group.value("health_check_path"), group.value("unhealthy_threshold"), group.value("healthy_threshold"),
+            group.value("health_check_interval"), group.value("health_check_matcher")) == ("/health", 5, 3, 30, "200")
+    assert group.attributes["healthy_threshold"].note == "health_check.healthy_threshold not set: provider default"

@@ -125,6 +125,46 @@ def internet_gateways(reader: AwsReader, region: str) -> list[Resource]:
     return found
 
 
+def route_tables(reader: AwsReader, region: str) -> list[Resource]:
+    names = _vpc_names(reader, region)
+    try:
+        subnet_names: Any = {s["SubnetId"]: _tags(s.get("Tags")).get("Name") for s in _subnets(reader, region)}
+    except AwsReadError as error:
+        subnet_names = _Failing(error)
+    found = []
+    for table in reader.paginate("ec2", region, "describe_route_tables", "RouteTables"):
+        target = "none"
+        for route in table.get("Routes") or []:
+            if route.get("DestinationCidrBlock") == "0.0.0.0/0":
+                gateway = route.get("GatewayId") or ""
+                target = ("internet_gateway" if gateway.startswith("igw-") else
+                          "nat_gateway" if route.get("NatGatewayId") else "other")
+        associated = [subnet_names.get(a["SubnetId"]) for a in table.get("Associations") or [] if a.get("SubnetId")]
+        unread = next((n for n in associated if isinstance(n, Unreadable)), None)
+        found.append(_resource("route_table", region, table["RouteTableId"], name=_tags(table.get("Tags")).get("Name"),
+                               vpc=names.get(table.get("VpcId")),
+                               subnets=unread if unread is not None else sorted(n for n in associated if n),
+                               default_route_target=target))
+    return found
+
+
+def load_balancers(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("load_balancer", region, lb["LoadBalancerArn"], name=lb["LoadBalancerName"],
+                      type=lb.get("Type"), scheme=lb.get("Scheme"))
+            for lb in reader.paginate("elbv2", region, "describe_load_balancers", "LoadBalancers")]
+
+
+def lb_target_groups(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("lb_target_group", region, group["TargetGroupArn"], name=group["TargetGroupName"],
+                      protocol=group.get("Protocol"), port=group.get("Port"),
+                      health_check_path=group.get("HealthCheckPath"),
+                      health_check_interval=group.get("HealthCheckIntervalSeconds"),
+                      healthy_threshold=group.get("HealthyThresholdCount"),
+                      unhealthy_threshold=group.get("UnhealthyThresholdCount"),
+                      health_check_matcher=(group.get("Matcher") or {}).get("HttpCode"))
+            for group in reader.paginate("elbv2", region, "describe_target_groups", "TargetGroups")]
+
+
 # ----- compute and data --------------------------------------------------------
 
 def eks_clusters(reader: AwsReader, region: str) -> list[Resource]:
@@ -360,6 +400,9 @@ AWS_COLLECTORS: dict[str, tuple[str, Callable[[AwsReader, str], list[Resource]]]
     "subnet": ("ec2", subnets),
     "nat_gateway": ("ec2", nat_gateways),
     "internet_gateway": ("ec2", internet_gateways),
+    "route_table": ("ec2", route_tables),
+    "load_balancer": ("elbv2", load_balancers),
+    "lb_target_group": ("elbv2", lb_target_groups),
     "eks_cluster": ("eks", eks_clusters),
     "eks_node_group": ("eks", eks_node_groups),
     "rds_instance": ("rds", rds_instances),

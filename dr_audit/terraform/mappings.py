@@ -173,6 +173,49 @@ def internet_gateway(r: Reader) -> dict:
     return {"name": r.tag("Name"), "vpc": r.linked("vpc_id", lambda v: v.tag("Name"))}
 
 
+def _gateway_kind(value: Any) -> str:
+    """gateway_id also takes virtual private gateways: only an IGW counts as one."""
+    if isinstance(value, Ref):
+        return "internet_gateway" if ".aws_internet_gateway." in f".{value.address}" else "other"
+    return "internet_gateway" if isinstance(value, str) and value.startswith("igw-") else "other"
+
+
+def route_table(r: Reader) -> dict:
+    target = r._at_block("none", "no 0.0.0.0/0 route in code")
+    for route in r.blocks("route"):
+        if route.get_attribute("cidr_block") != "0.0.0.0/0":
+            continue
+        gateway, nat = route.evidence("gateway_id"), route.evidence("nat_gateway_id")
+        kind = "nat_gateway" if nat is not None else _gateway_kind(gateway.value) if gateway is not None else "other"
+        target = AttributeValue(kind, r.instance.file, route.line)
+    subnets = [a.linked("subnet_id", lambda s: s.tag("Name")) for a in r.attached("aws_route_table_association",
+                                                                                   "route_table_id")]
+    unknown = next((s for s in subnets if not s.known), None)
+    names = unknown if unknown is not None else AttributeValue(
+        sorted(s.value for s in subnets if s.value is not None), r.instance.file, r.instance.line,
+        None, None if subnets else "no aws_route_table_association refers to it")
+    return {"name": r.tag("Name"), "vpc": r.linked("vpc_id", lambda v: v.tag("Name")),
+            "subnets": names, "default_route_target": target}
+
+
+def load_balancer(r: Reader) -> dict:
+    internal = r.arg("internal", False)
+    return {"name": r.arg("name", unset_reason="not set: a name is generated at apply time"),
+            "type": r.arg("load_balancer_type", "application"),
+            "scheme": _derived("internal" if internal.value else "internet-facing", internal)}
+
+
+def lb_target_group(r: Reader) -> dict:
+    protocol = r.arg("protocol", unset_reason="not set: depends on the target type")
+    return {"name": r.arg("name", unset_reason="not set: a name is generated at apply time"),
+            "protocol": protocol, "port": r.arg("port", unset_reason="not set: depends on the target type"),
+            "health_check_path": r.nested("health_check.path", "/"),
+            "health_check_interval": r.nested("health_check.interval", 30),
+            "healthy_threshold": r.nested("health_check.healthy_threshold", 3),
+            "unhealthy_threshold": r.nested("health_check.unhealthy_threshold", 3),
+            "health_check_matcher": r.nested("health_check.matcher", "200")}
+
+
 def eks_cluster(r: Reader) -> dict:
     configs = r.blocks("encryption_config")
     encrypted = any("secrets" in (c.get_attribute("resources") or []) for c in configs
@@ -373,6 +416,11 @@ MAPPINGS: dict[tuple[str, str], tuple[str, Callable[[Reader], dict]]] = {
     ("managed", "aws_subnet"): ("subnet", subnet),
     ("managed", "aws_nat_gateway"): ("nat_gateway", nat_gateway),
     ("managed", "aws_internet_gateway"): ("internet_gateway", internet_gateway),
+    ("managed", "aws_route_table"): ("route_table", route_table),
+    ("managed", "aws_lb"): ("load_balancer", load_balancer),
+    ("managed", "aws_alb"): ("load_balancer", load_balancer),
+    ("managed", "aws_lb_target_group"): ("lb_target_group", lb_target_group),
+    ("managed", "aws_alb_target_group"): ("lb_target_group", lb_target_group),
     ("managed", "aws_eks_cluster"): ("eks_cluster", eks_cluster),
     ("managed", "aws_eks_node_group"): ("eks_node_group", eks_node_group),
     ("managed", "aws_db_instance"): ("rds_instance", rds_instance),
