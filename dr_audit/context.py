@@ -13,6 +13,7 @@ from dr_audit.model import Policy
 from dr_audit.policy import load_policy
 from dr_audit.report.json_report import git_commit
 from dr_audit.terraform.collector import collect_terraform
+from dr_audit.waivers import Waiver, apply_waiver, load_waivers
 
 MODES = ("full", "static", "live")
 
@@ -27,12 +28,15 @@ class AuditContext:
     """
 
     def __init__(self, policy_path: Path, terraform_root: Path | None, mode: str,
-                 target: TargetOptions | None = None):
+                 target: TargetOptions | None = None, waivers_path: Path | None = None):
         if mode not in MODES:
             raise ValueError(f"--dr-mode must be one of {', '.join(MODES)}")
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.mode = mode
         self.policy: Policy = load_policy(policy_path)
+        self.waivers: dict[str, Waiver] = {w.row: w for w in load_waivers(waivers_path, self.policy)}
+        self.waivers_path = waivers_path
+        self.today = datetime.now(timezone.utc).date()
         self.target = LiveTarget(target or TargetOptions(), self.policy) if mode != "static" else None
         self.terraform_root: Path | None = None
         if mode != "live":
@@ -72,7 +76,7 @@ class AuditContext:
                 finding = evaluate_live(row, self.policy, self.live)
             else:
                 finding = evaluate_full(row, self.policy, self.terraform, self.live)
-            self._findings[row_id] = finding
+            self._findings[row_id] = apply_waiver(finding, self.waivers.get(row_id), self.today)
         return self._findings[row_id]
 
     def all_findings(self) -> dict[str, Finding]:
@@ -87,6 +91,7 @@ class AuditContext:
         regions = sorted({r.region for r in self.policy.roles.values()})
         return {
             "started": self.started,
+            "today": self.today.isoformat(),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "mode": self.mode,
             "target": target.describe() if target else None,

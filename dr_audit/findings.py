@@ -67,3 +67,4 @@ class Finding:
     terraform: SourceEvidence
     live: SourceEvidence
     skip_reason: str | None = None  # set when the row is not checkable in this mode
+    waived_status: Status | None = None  # the status a waiver covers

@@ -59,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"AWS reads in flight at once (default {DEFAULT_CONCURRENCY})")
     group.addoption("--dr-retry-mode", default="standard", choices=("standard", "adaptive"),
                     help="botocore retry mode for AWS reads")
+    group.addoption("--dr-waivers", default=None,
+                    help="waivers YAML (default: the dr_waivers ini setting; absent file: no waivers)")
+    parser.addini("dr_waivers", "waivers YAML applied when --dr-waivers is not given")
     group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
     group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
     group.addoption("--dr-history", default="reports/history",
@@ -83,6 +86,13 @@ def _path(config: pytest.Config, option: str) -> Path | None:
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
 
 
+def _waivers_path(config: pytest.Config) -> Path | None:
+    if config.getoption("--dr-waivers"):
+        return _path(config, "--dr-waivers")
+    value = config.getini("dr_waivers")
+    return (config.rootpath / value) if value else None
+
+
 def _target_options(config: pytest.Config) -> TargetOptions:
     estates = Path(config.getini("dr_estates_dir"))
     return TargetOptions(
@@ -99,7 +109,7 @@ def audit_context(config: pytest.Config) -> AuditContext:
     if _CONTEXT not in config.stash:
         try:
             context = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
-                                   config.getoption("--dr-mode"), _target_options(config))
+                                   config.getoption("--dr-mode"), _target_options(config), _waivers_path(config))
             if context.target is not None:
                 context.target.open()  # credentials and the sandbox fail here, before any row runs
             config.stash[_CONTEXT] = context
@@ -207,7 +217,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     except pytest.UsageError:
         return
     document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info(),
-                            context.live)
+                            context.live, list(context.waivers.values()), context.today)
     text = dumps(document)
     write_atomically(_path(config, "--dr-json"), text)
     write_atomically(_path(config, "--dr-html"), render_html(document))

@@ -76,7 +76,8 @@ def problem_status(rows: list[Finding]) -> tuple[str, str]:
 
 
 def build_report(policy: Policy, findings: dict[str, Finding], terraform: Inventory | None,
-                 run: dict[str, Any], live: Inventory | None = None) -> dict[str, Any]:
+                 run: dict[str, Any], live: Inventory | None = None, waivers: list | None = None,
+                 today: Any = None) -> dict[str, Any]:
     """The whole JSON document for one run."""
     rows = [_row(policy, row, findings[row.id]) for row in policy.rows]
     by_status = Counter(r["status"] for r in rows)
@@ -100,6 +101,7 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
                    "aws_errors": [e.to_dict() for e in live.errors] if live else []},
         "rows": rows,
         "problems": problems,
+        "waivers": [w.to_dict(today) for w in waivers or []],
     }
 
 
@@ -117,6 +119,7 @@ def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
         "managed_by": row.managed_by, "severity": row.severity, "problem": row.problem,
         "terraform": terraform, "live": live,
         "status": finding.status.value, "message": finding.message,
+        "waived_status": finding.waived_status.value if finding.waived_status else None,
         "checked": finding.skip_reason is None, "skip_reason": finding.skip_reason,
     }
 
