@@ -19,12 +19,16 @@ from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.findings import Finding, Status
 from dr_audit.model import Row
 from dr_audit.operators import OPERATORS
+from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
 from dr_audit.report.atomic import keep_in_history, write_atomically
+from dr_audit.report.history import previous_run, prune, since_last_run
+from dr_audit.report.sarif import build_sarif
 from dr_audit.report.json_report import build_report, default_history_name, dumps
-from dr_audit.report.plain_html import render_html
+from dr_audit.report.html_report import render_html
 
 _CONTEXT = pytest.StashKey[AuditContext]()
 _AUDITED = pytest.StashKey[bool]()
+_DOCUMENT = pytest.StashKey[dict]()
 
 #: the directory name of the audit suite; arguments inside it make the policy load eagerly
 AUDIT_SUITE = "audits"
@@ -64,8 +68,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("dr_waivers", "waivers YAML applied when --dr-waivers is not given")
     group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
     group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
+    group.addoption("--dr-sarif", default="reports/dr-audit.sarif", help="SARIF 2.1.0 path (code-side findings)")
     group.addoption("--dr-history", default="reports/history",
                     help="directory keeping every run's JSON (never overwritten)")
+    group.addoption("--dr-history-keep", default=None, type=int,
+                    help="prune the history to the N newest runs (default: keep every run)")
+    group.addoption("--dr-changed-files", default=None,
+                    help="paths changed by the pull request (comma-separated, @FILE, or git:BASE-REF): "
+                         "rows with evidence in them are listed first")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -218,11 +228,54 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info(),
                             context.live, list(context.waivers.values()), context.today)
+    history = _path(config, "--dr-history")
+    document["since_last_run"] = since_last_run(previous_run(history, context.policy.name, context.mode), document)
+    spec = config.getoption("--dr-changed-files")
+    document["changed_rows"] = []
+    if spec:
+        try:
+            document["changed_rows"] = mark_changed_rows(document, changed_files(spec, config.rootpath),
+                                                         config.rootpath)
+        except ChangedFilesError as error:
+            document["changed_files_error"] = str(error)
     text = dumps(document)
     write_atomically(_path(config, "--dr-json"), text)
     write_atomically(_path(config, "--dr-html"), render_html(document))
-    keep_in_history(_path(config, "--dr-history"), default_history_name(document), text)
+    write_atomically(_path(config, "--dr-sarif"), dumps(build_sarif(document, config.rootpath)))
+    keep_in_history(history, default_history_name(document), text)
+    if config.getoption("--dr-history-keep") is not None:
+        prune(history, config.getoption("--dr-history-keep"))
+    config.stash[_DOCUMENT] = document
     config.stash[_CONTEXT] = context
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """Attach each row's evidence to pytest-html's report (``--html``) as an extra."""
+    outcome = yield
+    report = outcome.get_result()
+    row = getattr(item, "callspec", None) and item.callspec.params.get("dr_row")
+    if row is None or report.when != "call" or not item.config.pluginmanager.hasplugin("html"):
+        return
+    context = item.config.stash.get(_CONTEXT, None)
+    if context is None:
+        return
+    from pytest_html import extras
+    report.extras = getattr(report, "extras", []) + [extras.html(evidence_html(row, context.finding(row.id)))]
+
+
+def evidence_html(row: Row, finding: Finding) -> str:
+    """A small escaped table of a row's verdict and both sources' evidence."""
+    from markupsafe import escape
+
+    def side(name: str, evidence) -> str:
+        where = evidence.location() + (f" ({evidence.region})" if evidence.region else "")
+        return (f"<tr><th>{escape(name)}</th><td>{escape(evidence.state.value)}</td>"
+                f"<td>{escape(evidence.detail)}</td><td><code>{escape(where)}</code></td></tr>")
+
+    return (f"<table class='dr-evidence'><tr><th>{escape(row.id)}</th><td colspan='3'>"
+            f"<b>{escape(finding.status.value)}</b>: {escape(finding.message)}</td></tr>"
+            f"{side('terraform', finding.terraform)}{side('account', finding.live)}</table>")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -257,4 +310,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(f"account {context.target.account_id or 'unknown'} via {info['endpoint']}"
                                     + (f" (estate {info['estate']})" if info["estate"] else "")
                                     + f": {info['api_calls']} API calls, {info['failed_calls']} failed")
-    terminalreporter.write_line(f"report: {_path(config, '--dr-json')} and {_path(config, '--dr-html')}")
+    document = config.stash.get(_DOCUMENT, None)
+    if document is not None:
+        since = document["since_last_run"]
+        if since["previous"]:
+            terminalreporter.write_line(f"since the run of {since['previous']['started']}: {len(since['new'])} new, "
+                                        f"{len(since['resolved'])} resolved, {len(since['still_open'])} still open")
+        if document.get("changed_files_error"):
+            terminalreporter.write_line(f"changed files not read: {document['changed_files_error']}")
+        changed = [r for r in document["rows"] if r.get("changed")]
+        if config.getoption("--dr-changed-files") and not document.get("changed_files_error"):
+            terminalreporter.write_line(f"this change touches the evidence of {len(changed)} row(s):")
+            for row in sorted(changed, key=lambda r: r["status"] == "PASS"):
+                where = f"{row['terraform']['file']}:{row['terraform']['line']}"
+                terminalreporter.write_line(f"  {row['status']:<10} {row['id']} ({where})")
+    terminalreporter.write_line(f"report: {_path(config, '--dr-json')} and {_path(config, '--dr-html')}"
+                                f" (SARIF: {_path(config, '--dr-sarif')})")

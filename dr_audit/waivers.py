@@ -6,7 +6,7 @@ waived: a waiver accepts a known gap, not an unknown one.
 The file maps policy names to lists, so one file serves several policies::
 
     waivers:
-      portforge-dr:
+      payments-dr:
         - {row: POLICY-RPO-S3, owner: ..., reason: ..., ticket: DR-12, expires: 2027-02-28}
 """
 

@@ -14,7 +14,8 @@ from dr_audit.policy import load_policy
 from dr_audit.terraform.collector import supported_attributes
 from tests.conftest import REPO
 
-POLICIES = sorted((REPO / "policies").glob("*.yaml"))
+#: every policy file shipped (the waivers file beside them is not a policy)
+POLICIES = sorted(p for p in (REPO / "policies").glob("*.yaml") if "\nrows:" in p.read_text())
 
 
 def _used(policy) -> set[tuple[str, str]]:

@@ -121,6 +121,7 @@ def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
         "status": finding.status.value, "message": finding.message,
         "waived_status": finding.waived_status.value if finding.waived_status else None,
         "checked": finding.skip_reason is None, "skip_reason": finding.skip_reason,
+        "policy_line": row.line,
     }
 
 

@@ -1,4 +1,4 @@
-"""A plain, self-contained HTML rendering of the JSON report (autoescaped)."""
+"""The auditor's HTML report: one self-contained file rendered from the JSON document."""
 
 from __future__ import annotations
 
@@ -11,5 +11,5 @@ _ENV = Environment(loader=PackageLoader("dr_audit", "report/templates"),
 
 
 def render_html(document: dict[str, Any]) -> str:
-    """HTML for a "dr-audit/1" document; every value is escaped."""
-    return _ENV.get_template("plain.html.j2").render(doc=document)
+    """HTML for a "dr-audit/1" document; every value is escaped, nothing is fetched."""
+    return _ENV.get_template("audit.html.j2").render(doc=document)

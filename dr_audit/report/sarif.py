@@ -1,0 +1,55 @@
+"""SARIF 2.1.0 for the code-side findings, located at the Terraform file and line.
+
+GitHub code scanning annotates a pull request from it. A row whose code is
+missing what the policy requires is located at the row in the policy file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dr_audit import __version__
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {"violates": "error", "missing": "error", "unresolved": "warning", "error": "error"}
+
+
+def _relative(path: str, base: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), base.resolve())).as_posix()
+
+
+def build_sarif(document: dict[str, Any], repo_root: Path) -> dict[str, Any]:
+    """The SARIF log for ``document``: one rule per row that has a code-side finding."""
+    run = document["run"]
+    terraform_root = Path(run["terraform"]["root"]) if run.get("terraform", {}).get("root") else None
+    policy_path = run["policy"]["path"]
+    rules, results = [], []
+    for row in document["rows"]:
+        code = row["terraform"]
+        level = _LEVELS.get(code["status"])
+        if level is None or row["status"] == "PASS" or not row["checked"]:
+            continue
+        if code.get("file") and terraform_root is not None:
+            uri, line = _relative(str(terraform_root / code["file"]), repo_root), code.get("line") or 1
+        else:
+            uri, line = _relative(policy_path, repo_root), row.get("policy_line") or 1
+        rules.append({"id": row["id"], "name": row["id"].title().replace("-", ""),
+                      "shortDescription": {"text": row["title"]},
+                      "fullDescription": {"text": f"DR policy clause {row['clause']}: {row['title']}"},
+                      "properties": {"severity": row["severity"], "kind": row["kind"],
+                                     "tags": ["disaster-recovery", f"clause-{row['clause']}"]}})
+        results.append({
+            "ruleId": row["id"], "level": "note" if row["status"] == "WAIVED" else level,
+            "message": {"text": f"{row['status']}: {row['message']}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                                                "region": {"startLine": int(line)}}}],
+            "properties": {"status": row["status"], "problem": row["problem"]},
+        })
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "dr-audit", "version": __version__, "rules": rules,
+                            "informationUri": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/"}},
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": repo_root.resolve().as_uri() + "/"}},
+        "results": results,
+    }]}

@@ -1,0 +1,91 @@
+"""The auditor's report in a real headless browser (Debian's chromium): the
+problem panel reads right, a status filter shows exactly those rows, and the
+page works offline from one file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ESTATES, POLICY, REPO
+from tests.test_full_audit import AS_FOUND_PROBLEMS
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def as_found_report(tmp_path_factory):
+    """A full as-found audit's HTML and JSON, made by a real run in its own process."""
+    import subprocess
+    import sys
+
+    work = tmp_path_factory.mktemp("report")
+    shutil.copytree(REPO / "audits", work / "audits")
+    (work / "conftest.py").write_text('pytest_plugins = ["dr_audit.plugin"]\n')
+    (work / "pyproject.toml").write_text('[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n'
+                                         f'dr_estates_dir = "{ESTATES}"\n')
+    subprocess.run([sys.executable, "-m", "pytest", "audits", "-q", "-p", "no:cacheprovider", "--dr-policy",
+                    str(POLICY), "--dr-estate", "portforge-as-found"], cwd=work, capture_output=True, timeout=600)
+    return work / "reports" / "dr-audit.html", json.loads((work / "reports" / "dr-audit.json").read_text())
+
+
+def test_the_report_reads_right_and_filters_by_status_in_chromium(browser, as_found_report):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    html, document = as_found_report
+    assert "http://" not in html.read_text().replace("http://www.w3.org", "") and "<link" not in html.read_text()
+    browser.get(html.as_uri())
+    panel = {int(p.get_attribute("data-problem")): p.get_attribute("data-problem-status")
+             for p in browser.find_elements(By.CSS_SELECTOR, "#problems .problem")}
+    assert panel == AS_FOUND_PROBLEMS
+    assert "FIXED_IN_CODE_NOT_APPLIED" in browser.find_element(By.CSS_SELECTOR, "[data-problem='5']").text
+
+    rows = browser.find_elements(By.CSS_SELECTOR, "#row-table tbody tr")
+    assert len(rows) == len(document["rows"])
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("DRIFT")
+    shown = [r for r in rows if r.is_displayed()]
+    drift = sorted(r["id"] for r in document["rows"] if r["status"] == "DRIFT")
+    assert sorted(r.get_attribute("id").removeprefix("row-") for r in shown) == drift and len(drift) == 7
+    assert browser.find_element(By.ID, "shown-count").text == f"7 of {len(rows)} rows shown"
+
+    Select(browser.find_element(By.ID, "filter-kind")).select_by_visible_text("route53_record")
+    assert [r for r in rows if r.is_displayed()] == []  # DRIFT and route53_record: none
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("UNDEPLOYED")
+    assert len([r for r in rows if r.is_displayed()]) == 12
+
+    drift_table = browser.find_elements(By.CSS_SELECTOR, "#drift tbody tr")
+    assert len(drift_table) == document["summary"]["by_status"]["DRIFT"] + document["summary"]["by_status"]["UNDEPLOYED"]
+    Select(browser.find_element(By.ID, "filter-kind")).select_by_visible_text("all")
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("all")
+    browser.find_element(By.CSS_SELECTOR, "#summary .badge[data-status='FAIL']").click()
+    assert len([r for r in rows if r.is_displayed()]) == document["summary"]["by_status"]["FAIL"]
+
+    shot = REPO / "reports" / "dr-audit-report.png"
+    shot.parent.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
