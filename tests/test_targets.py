@@ -12,16 +12,30 @@ from tests.conftest import POLICY
 
 
 def test_a_role_is_assumed_with_its_external_id_and_the_account_comes_from_sts(sandbox, monkeypatch):
+    from dr_audit.aws import target as target_module
+
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    sent = []
+    real_guard = target_module.guard
+
+    def recording_guard(client, *allowlist):
+        client.meta.events.register("provide-client-params.sts.AssumeRole",
+                                    lambda params, **_: sent.append(dict(params)))
+        return real_guard(client, *allowlist)
+
+    monkeypatch.setattr(target_module, "guard", recording_guard)
     options = TargetOptions(target="live", endpoint_url=sandbox.url,
                             role_arn="arn:aws:iam::210987654321:role/dr-audit", external_id="do-not-print-me")
     target = LiveTarget(options, load_policy(POLICY))
-    target.open()
-    assert target.account_id == "210987654321"  # the assumed role's account, not the caller's
+    reader = target.open()
+    assert [(p["RoleArn"], p["ExternalId"], p["RoleSessionName"]) for p in sent] == [
+        (options.role_arn, "do-not-print-me", "dr-audit")]
+    assert reader.session.get_credentials().access_key != "testing"  # the audit runs as the assumed role
+    assert target.account_id and target.account_id.isdigit() and len(target.account_id) == 12
+    assert [c.operation for c in reader.calls()] == ["GetCallerIdentity"]
     described = json.dumps(target.describe())
-    assert "do-not-print-me" not in described
-    assert target.describe()["role_arn"] == options.role_arn
+    assert "do-not-print-me" not in described and target.describe()["role_arn"] == options.role_arn
 
 
 def test_an_unknown_profile_is_a_target_error(monkeypatch):
