@@ -218,3 +218,16 @@ def test_read_errors_name_service_region_operation_and_code(sandbox, reader_for)
         reader.paginate("rds", DR, "describe_db_instances", "DBInstances")
     assert str(raised.value) == f"rds DescribeDBInstances in {DR} failed: AccessDenied: not authorized"
     assert json.loads(json.dumps(raised.value.to_dict()))["code"] == "AccessDenied"
+
+
+def test_an_unexpected_response_shape_is_an_error_for_that_kind_not_a_crash(reader_for, monkeypatch):
+    from dr_audit.aws import collectors
+
+    def broken(reader, region):
+        raise KeyError("DBInstanceIdentifier")
+
+    monkeypatch.setitem(collectors.AWS_COLLECTORS, "rds_instance", ("rds", broken))
+    inventory = collect_aws(reader_for(), {"rds_instance": {PRIMARY}, "vpc": {PRIMARY}})
+    [error] = inventory.errors
+    assert (error.kind, error.error.code, error.error.operation) == ("rds_instance", "KeyError", "collect rds_instance")
+    assert by_kind(inventory, "vpc")  # the other kind is still read

@@ -57,10 +57,16 @@ def collect_aws(reader: AwsReader, kinds_regions: dict[str, set[str]],
 
     def read(pair: tuple[str, str]):
         kind, region = pair
+        service, collector = AWS_COLLECTORS[kind]
         try:
-            return pair, AWS_COLLECTORS[kind][1](reader, region), None
+            return pair, collector(reader, region), None
         except AwsReadError as error:
             return pair, [], KindReadError(kind, region, error)
+        except Exception as error:  # noqa: BLE001 - a response shape no collector expected
+            # never crash the run or pass silently: the kind's rows in that region become ERROR
+            unexpected = AwsReadError(service, region, f"collect {kind}", type(error).__name__,
+                                      f"unexpected response: {error}")
+            return pair, [], KindReadError(kind, region, unexpected)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="dr-audit-aws") as pool:
         for (kind, region), resources, error in pool.map(read, plan):
