@@ -90,3 +90,24 @@ def test_the_report_reads_right_and_filters_by_status_in_chromium(browser, as_fo
     shot = REPO / "reports" / "dr-audit-report.png"
     shot.parent.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_hostile_names_in_evidence_are_inert_in_the_browser(browser, as_found_report, tmp_path):
+    """A resource name or tag carrying markup is shown as text: nothing runs, nothing loads."""
+    from selenium.webdriver.common.by import By
+
+    from dr_audit.report.html_report import render_html
+
+    _, document = as_found_report
+    hostile = '"><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+    document = json.loads(json.dumps(document))
+    row = document["rows"][0]
+    row["resource"] = row["message"] = row["live"]["id"] = hostile
+    row["terraform"]["value"] = hostile
+    document["problems"][0]["evidence"]["reason"] = hostile
+    page = tmp_path / "hostile.html"
+    page.write_text(render_html(document))
+    browser.get(page.as_uri())
+    assert browser.execute_script("return window.pwned === undefined")
+    assert browser.find_elements(By.CSS_SELECTOR, "#row-table img") == []
+    assert hostile in browser.find_element(By.ID, f"row-{row['id']}").text
