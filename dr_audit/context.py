@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dr_audit.aws.target import LiveTarget, TargetOptions
+from dr_audit.checkov.export import check_id, exportable
+from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, CheckovRun, run_checkov
 from dr_audit.evaluate import evaluate_full, evaluate_live, evaluate_static
 from dr_audit.findings import Finding
 from dr_audit.inventory import Inventory
@@ -28,7 +30,8 @@ class AuditContext:
     """
 
     def __init__(self, policy_path: Path, terraform_root: Path | None, mode: str,
-                 target: TargetOptions | None = None, waivers_path: Path | None = None):
+                 target: TargetOptions | None = None, waivers_path: Path | None = None,
+                 checkov: bool = False):
         if mode not in MODES:
             raise ValueError(f"--dr-mode must be one of {', '.join(MODES)}")
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -49,6 +52,10 @@ class AuditContext:
         self._terraform: Inventory | None = None
         self._live: Inventory | None = None
         self._findings: dict[str, Finding] = {}
+        # the policy's exported checks live beside it: policies/checkov/<policy-name>/
+        self.checkov_checks = (Path(self.policy.path).parent / "checkov" / self.policy.name
+                               if checkov and self.terraform_root is not None else None)
+        self._checkov: CheckovRun | None = None
 
     @property
     def roots(self) -> dict[str, str]:
@@ -66,6 +73,19 @@ class AuditContext:
         if self._live is None and self.target is not None:
             self._live = self.target.collect()
         return self._live
+
+    @property
+    def checkov(self) -> CheckovRun | None:
+        """checkov's results on the Terraform roots (None when not asked for, or no Terraform)."""
+        if self._checkov is None and self.checkov_checks is not None:
+            ids = [check_id(r) for r in self.policy.rows if exportable(r)] + sorted(BUILTIN_DR_CHECKS)
+            if not Path(self.checkov_checks).is_dir():
+                self._checkov = CheckovRun(errors={role: f"no exported checks at {self.checkov_checks}: run "
+                                                   f"python -m dr_audit.checkov export {self.policy.path}"
+                                                   for role in self.roots})
+            else:
+                self._checkov = run_checkov(self.terraform_root, self.roots, Path(self.checkov_checks), ids)
+        return self._checkov
 
     def finding(self, row_id: str) -> Finding:
         if row_id not in self._findings:

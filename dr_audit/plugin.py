@@ -66,6 +66,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dr-waivers", default=None,
                     help="waivers YAML (default: the dr_waivers ini setting; absent file: no waivers)")
     parser.addini("dr_waivers", "waivers YAML applied when --dr-waivers is not given")
+    group.addoption("--dr-checkov", default=None, choices=("on", "off"),
+                    help="also run checkov (isolated, pinned) on the Terraform roots with the policy's exported "
+                         "checks (default: the dr_checkov ini setting, else off)")
+    parser.addini("dr_checkov", "on: run checkov beside our evaluator", default="off")
     group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
     group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
     group.addoption("--dr-sarif", default="reports/dr-audit.sarif", help="SARIF 2.1.0 path (code-side findings)")
@@ -96,6 +100,10 @@ def _path(config: pytest.Config, option: str) -> Path | None:
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
 
 
+def _checkov_wanted(config: pytest.Config) -> bool:
+    return (config.getoption("--dr-checkov") or config.getini("dr_checkov")) == "on"
+
+
 def _waivers_path(config: pytest.Config) -> Path | None:
     if config.getoption("--dr-waivers"):
         return _path(config, "--dr-waivers")
@@ -119,7 +127,8 @@ def audit_context(config: pytest.Config) -> AuditContext:
     if _CONTEXT not in config.stash:
         try:
             context = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
-                                   config.getoption("--dr-mode"), _target_options(config), _waivers_path(config))
+                                   config.getoption("--dr-mode"), _target_options(config), _waivers_path(config),
+                                   _checkov_wanted(config))
             if context.target is not None:
                 context.target.open()  # credentials and the sandbox fail here, before any row runs
             config.stash[_CONTEXT] = context
@@ -227,7 +236,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     except pytest.UsageError:
         return
     document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info(),
-                            context.live, list(context.waivers.values()), context.today)
+                            context.live, list(context.waivers.values()), context.today, context.checkov)
     history = _path(config, "--dr-history")
     document["since_last_run"] = since_last_run(previous_run(history, context.policy.name, context.mode), document)
     spec = config.getoption("--dr-changed-files")

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from dr_audit import __version__
+from dr_audit.checkov.fold import builtin_results, row_column
+from dr_audit.checkov.runner import CheckovRun
 from dr_audit.findings import Finding, SourceState, Status
 from dr_audit.inventory import Inventory
 from dr_audit.model import Policy, Row
@@ -77,9 +79,11 @@ def problem_status(rows: list[Finding]) -> tuple[str, str]:
 
 def build_report(policy: Policy, findings: dict[str, Finding], terraform: Inventory | None,
                  run: dict[str, Any], live: Inventory | None = None, waivers: list | None = None,
-                 today: Any = None) -> dict[str, Any]:
+                 today: Any = None, checkov: CheckovRun | None = None) -> dict[str, Any]:
     """The whole JSON document for one run."""
     rows = [_row(policy, row, findings[row.id]) for row in policy.rows]
+    for row, data in zip(policy.rows, rows):
+        data["checkov"] = row_column(policy, row, findings[row.id], checkov)
     by_status = Counter(r["status"] for r in rows)
     problems = []
     for problem in policy.problems.values():
@@ -102,7 +106,17 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
         "rows": rows,
         "problems": problems,
         "waivers": [w.to_dict(today) for w in waivers or []],
+        "checkov": None if checkov is None else {
+            "version": checkov.version, "seconds": round(checkov.seconds, 1), "errors": checkov.errors,
+            "builtin": builtin_results(policy, findings, checkov),
+            "agreement": _agreement(rows)},
     }
+
+
+def _agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    compared = [r for r in rows if r["checkov"].get("agrees") is not None]
+    return {"compared": len(compared), "agree": sum(1 for r in compared if r["checkov"]["agrees"]),
+            "disagree": sorted(r["id"] for r in compared if not r["checkov"]["agrees"])}
 
 
 def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:

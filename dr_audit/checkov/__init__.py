@@ -1,0 +1,1 @@
+"""checkov as a second, independent evaluator of the code-side rows."""
