@@ -1,0 +1,153 @@
+"""checkov beside our evaluator: the committed export is fresh, checkov runs
+isolated, a failure to run is reported (never a crash), and on the fixtures
+and a small tree our verdict equals checkov's except the named cases."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+
+import pytest
+
+from dr_audit.checkov.export import check_id, export_texts, exportable
+from dr_audit.checkov.fold import row_column
+from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, run_checkov
+from dr_audit.evaluate import evaluate_static
+from dr_audit.policy import load_policy
+from dr_audit.terraform.collector import collect_terraform
+from tests.conftest import POLICY, REPO, write_tree
+
+EXPORT = REPO / "policies" / "checkov" / "portforge-dr"
+ROOTS = {"primary": "primary", "dr": "dr"}
+
+#: where the two evaluators legitimately differ, by row, with why. A new disagreement fails the test.
+KNOWN_DIFFERENCES = {
+    "portforge": {"RDS-PORT-PRIMARY": "port is not written: we use the engine's default (3306), checkov sees no port"},
+    "portforge-remediated": {"RDS-PORT-PRIMARY": "port is not written: we use the engine's default (3306), "
+                                                 "checkov sees no port"},
+}
+
+
+def test_the_committed_export_is_what_the_policy_generates():
+    policy = load_policy(POLICY)
+    texts = export_texts(policy)
+    committed = {p.name: p.read_text() for p in EXPORT.glob("*.yaml")}
+    assert committed == texts, "stale: run python -m dr_audit.checkov export policies/portforge-dr.yaml"
+    assert len(texts) >= 35
+    assert all(check_id(row).startswith("CKV2_DR_") for row in policy.rows if exportable(row))
+
+
+@functools.lru_cache(maxsize=None)
+def _checkov_on(tree: str):
+    policy = load_policy(POLICY)
+    ids = [check_id(r) for r in policy.rows if exportable(r)] + sorted(BUILTIN_DR_CHECKS)
+    base = REPO / "fixtures" / "terraform" / tree
+    return policy, collect_terraform(base, ROOTS), run_checkov(base, ROOTS, EXPORT, ids)
+
+
+@pytest.mark.parametrize("tree", ["portforge", "portforge-remediated"])
+def test_our_verdict_equals_checkovs_on_the_fixtures_except_named_cases(tree):
+    policy, code, run = _checkov_on(tree)
+    assert run.errors == {}
+    differences, agreed = {}, 0
+    for row in policy.rows:
+        if not exportable(row):
+            continue
+        finding = evaluate_static(row, policy, code)
+        column = row_column(policy, row, finding, run)
+        if column.get("agrees") is None:
+            # not comparable: our evaluator could not resolve the value (e.g. a replica's inherited engine version)
+            assert finding.terraform.state.value in ("unresolved", "missing"), (row.id, column)
+            continue
+        if column["agrees"]:
+            agreed += 1
+        else:
+            differences[row.id] = column
+    assert set(differences) == set(KNOWN_DIFFERENCES[tree]), differences
+    assert agreed >= 30
+    builtin = {(b.check_id, b.address): b.passed for b in run.results if b.check_id in BUILTIN_DR_CHECKS}
+    assert builtin[("CKV_AWS_157", "aws_db_instance.this")] is True
+    assert builtin[("CKV_AWS_157", "aws_db_instance.replica")] is False  # the DR replica is single-AZ by design
+
+
+def test_our_verdict_equals_checkovs_on_a_small_tree_with_variables_and_modules(tmp_path):
+    write_tree(tmp_path, {
+        "primary/main.tf": """\
+            provider "aws" {
+              region = "ap-northeast-2"
+            }
+            variable "retention" {
+              default = 3
+            }
+            module "db" {
+              source = "../modules/db"
+            }
+            resource "aws_dynamodb_table" "chat" {
+              for_each       = toset(["team_chats_ddb", "chat_rooms_ddb"])
+              name           = each.key
+              hash_key       = "id"
+              stream_enabled = each.key == "team_chats_ddb"
+              stream_view_type = "KEYS_ONLY"
+            }
+            resource "aws_db_instance" "this" {
+              identifier              = "portforge-test-rds"
+              multi_az                = true
+              port                    = 3306
+              backup_retention_period = var.retention
+              engine_version          = "8.4.7"
+            }
+            """,
+        "modules/db/main.tf": "resource \"aws_eks_cluster\" \"this\" {\n  name = \"portforge-cluster\"\n  version = \"1.32\"\n}\n",
+        "dr/main.tf": "provider \"aws\" {\n  region = \"ap-northeast-1\"\n}\nresource \"aws_eks_cluster\" \"dr\" {\n  name = \"portforge-dr-cluster\"\n  version = \"1.33\"\n}\n",
+    })
+    policy = load_policy(POLICY)
+    code = collect_terraform(tmp_path, ROOTS)
+    ids = [check_id(r) for r in policy.rows if exportable(r)]
+    run = run_checkov(tmp_path, ROOTS, EXPORT, ids)
+    verdicts = {}
+    for row_id in ("DDB-STREAM-TEAM-CHATS", "DDB-STREAM-CHAT-ROOMS", "DDB-STREAM-VIEW-TEAM-CHATS",
+                   "RDS-MULTIAZ-PRIMARY", "RDS-BACKUP-RETENTION-PRIMARY", "RDS-ENGINE-VERSION-PRIMARY",
+                   "RDS-PORT-PRIMARY", "EKS-VERSION-PRIMARY", "EKS-VERSION-DR"):
+        row = policy.row(row_id)
+        finding = evaluate_static(row, policy, code)
+        column = row_column(policy, row, finding, run)
+        verdicts[row_id] = (finding.terraform.state.value, column["status"], column.get("agrees"))
+    assert verdicts == {
+        # a named difference: checkov does not evaluate `each.key == "..."` to true; we do
+        "DDB-STREAM-TEAM-CHATS": ("meets", "failed", False),
+        "DDB-STREAM-CHAT-ROOMS": ("violates", "failed", True),
+        "DDB-STREAM-VIEW-TEAM-CHATS": ("violates", "failed", True),
+        "RDS-MULTIAZ-PRIMARY": ("meets", "passed", True),
+        "RDS-BACKUP-RETENTION-PRIMARY": ("violates", "failed", True),   # a variable's default, both resolve it
+        "RDS-ENGINE-VERSION-PRIMARY": ("meets", "passed", True),
+        "RDS-PORT-PRIMARY": ("meets", "passed", True),                  # written here: no default to differ on
+        "EKS-VERSION-PRIMARY": ("violates", "failed", True),           # inside a local module
+        "EKS-VERSION-DR": ("meets", "passed", True),
+    }
+
+
+def test_checkov_that_cannot_run_is_an_error_with_the_reason(tmp_path):
+    write_tree(tmp_path, {"primary/main.tf": "resource \"aws_eks_cluster\" \"x\" {\n  name = \"x\"\n}\n",
+                          "dr/main.tf": "\n"})
+    broken = run_checkov(tmp_path, ROOTS, EXPORT, ["CKV2_DR_EKS_VERSION_PRIMARY"], version="0.0.0.dev999")
+    assert set(broken.errors) == {"primary", "dr"} and broken.results == []
+    assert all("checkov exited" in e for e in broken.errors.values())
+    slow = run_checkov(tmp_path, ROOTS, EXPORT, ["CKV2_DR_EKS_VERSION_PRIMARY"], timeout=0.01)
+    assert all("timed out" in e for e in slow.errors.values())
+
+
+def test_the_audit_shows_checkov_beside_each_row_and_its_own_test_item(pytester):
+    shutil.copytree(REPO / "audits", pytester.path / "audits")
+    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
+    result = pytester.runpytest_subprocess("audits", "--dr-policy", str(POLICY), "--dr-mode", "static",
+                                           "--dr-checkov", "on", "-p", "no:cacheprovider", "-rA")
+    # (fnmatch treats [] as a character class: ? stands for each bracket)
+    result.stdout.fnmatch_lines(["PASSED *test_checkov.py::test_checkov_ran?dr?",
+                                 "PASSED *test_checkov.py::test_checkov_ran?primary?"])
+    report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
+    assert report["checkov"]["errors"] == {} and report["checkov"]["agreement"]["disagree"] == ["RDS-PORT-PRIMARY"]
+    row = next(r for r in report["rows"] if r["id"] == "DDB-STREAM-TEAM-CHATS")
+    assert row["checkov"] == {"check_id": "CKV2_DR_DDB_STREAM_TEAM_CHATS", "status": "failed",
+                              "file": "primary/dynamodb.tf", "line": 2, "agrees": True}
+    assert 'id="checkov"' in (pytester.path / "reports" / "dr-audit.html").read_text()
