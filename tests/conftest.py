@@ -52,10 +52,19 @@ ESTATES = REPO / "fixtures" / "estates"
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    """One moto server for this test process (backends are per process)."""
+    """One moto server for this test process (backends are per process).
+
+    It is warmed with the largest estate once: moto imports a service's
+    backend on first use, and pytester restores ``sys.modules`` after each of
+    its tests, so a backend first imported inside a pytester test would be
+    dropped and re-imported apart from the server's other backends.
+    """
+    from dr_audit.sandbox.estate import load_estate, seed
     from dr_audit.sandbox.server import SandboxServer
 
     with SandboxServer() as server:
+        seed(server, load_estate(ESTATES, "portforge-drift"))
+        server.reset()
         yield server
 
 
