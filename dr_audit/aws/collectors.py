@@ -10,9 +10,9 @@ raises, and the orchestrator marks the whole (kind, region) unreadable.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
+from dr_audit import arns
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
 
@@ -20,7 +20,6 @@ from dr_audit.inventory import AttributeValue, Resource, Unreadable
 GLOBAL_REGION = "us-east-1"
 GLOBAL = "global"
 
-_RDS_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d*:db:(?P<id>.+)$")
 
 
 def _tags(items: list | None, key: str = "Key", value: str = "Value") -> dict:
@@ -197,8 +196,7 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
         source = db.get("ReadReplicaSourceDBInstanceIdentifier")
         source_id = source_region = None
         if source:
-            match = _RDS_ARN.match(source)
-            source_id, source_region = (match["id"], match["region"]) if match else (source, region)
+            source_id, source_region = arns.rds_instance(source) or (source, region)
         port = (db.get("Endpoint") or {}).get("Port") or db.get("DbInstancePort")
         found.append(_resource(
             "rds_instance", region, db.get("DBInstanceArn", db["DBInstanceIdentifier"]),

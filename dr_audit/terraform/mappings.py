@@ -8,9 +8,9 @@ or Unknown when AWS chooses it at apply time.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
+from dr_audit import arns
 from dr_audit.inventory import AttributeValue
 from dr_audit.terraform.module import ResourceInstance
 from dr_audit.terraform.values import Ref, Unknown, is_known
@@ -145,7 +145,6 @@ def _strip_dot(value: AttributeValue) -> AttributeValue:
     return value
 
 
-_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d*:db:(?P<id>.+)$")
 
 
 # ----- per-type mappings ---------------------------------------------------
@@ -250,9 +249,9 @@ def _replica_source(r: Reader) -> tuple[AttributeValue, AttributeValue]:
         return (AttributeValue(identifier.value, *where, note),
                 AttributeValue(region, *where, note))
     if isinstance(value, str):
-        match = _ARN.match(value)
-        if match:
-            return AttributeValue(match["id"], *where), AttributeValue(match["region"], *where)
+        parsed = arns.rds_instance(value)
+        if parsed:
+            return AttributeValue(parsed[0], *where), AttributeValue(parsed[1], *where)
         return AttributeValue(value, *where), AttributeValue(r.instance.region, *where, "same-region replica")
     unknown = Unknown(evidence.expression or "replicate_source_db", getattr(value, "reason", "unresolved"))
     return AttributeValue(unknown, *where), AttributeValue(unknown, *where)

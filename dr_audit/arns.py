@@ -1,0 +1,17 @@
+"""ARNs both collectors read the same way."""
+
+from __future__ import annotations
+
+import re
+
+_RDS_INSTANCE = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d*:db:(?P<id>.+)$")
+
+
+def rds_instance(arn: str) -> tuple[str, str] | None:
+    """(identifier, region) of an RDS DB instance ARN, or None for anything else.
+
+    >>> rds_instance("arn:aws:rds:eu-west-1:111122223333:db:main-db")
+    ('main-db', 'eu-west-1')
+    """
+    match = _RDS_INSTANCE.match(arn)
+    return (match["id"], match["region"]) if match else None
