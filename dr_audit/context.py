@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dr_audit.aws.target import LiveTarget, TargetOptions
+from dr_audit.aws.target import LiveTarget, TargetOptions, read_plan_for
 from dr_audit.checkov.export import check_id, exportable
 from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, CheckovRun, run_checkov
 from dr_audit.evaluate import evaluate_full, evaluate_live, evaluate_static
@@ -40,7 +41,10 @@ class AuditContext:
         self.waivers: dict[str, Waiver] = {w.row: w for w in load_waivers(waivers_path, self.policy)}
         self.waivers_path = waivers_path
         self.today = datetime.now(timezone.utc).date()
-        self.target = LiveTarget(target or TargetOptions(), self.policy) if mode != "static" else None
+        options = target or TargetOptions()
+        if options.estate is None:
+            options = replace(options, estate=self.policy.sandbox_estate or options.default_estate)
+        self.target = LiveTarget(options, self.policy) if mode != "static" else None
         self.terraform_root: Path | None = None
         if mode != "live":
             estate = self.target.load_estate() if self.target else None
@@ -108,7 +112,7 @@ class AuditContext:
 
     def run_info(self) -> dict:
         target = self.target
-        regions = sorted({r.region for r in self.policy.roles.values()})
+        regions = sorted({region for regions in read_plan_for(self.policy).values() for region in regions})
         return {
             "started": self.started,
             "today": self.today.isoformat(),

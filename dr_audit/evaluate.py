@@ -183,7 +183,8 @@ def _policy_finding(row: Row, policy: Policy, live: SourceEvidence) -> Finding:
 def code_evidence(row: Row, policy: Policy, terraform: Inventory) -> SourceEvidence:
     """What the Terraform says for ``row``, or why it is not consulted."""
     if row.managed_by == "manual":
-        return _not_consulted("managed by hand (not in Terraform): only the account can show it")
+        return _not_consulted("not declared in Terraform (managed_by: manual, set by hand or by another service): "
+                              "only the account can show it")
     if row.managed_by == "data" and not (row.op == "exists" and not row.comparator):
         return _not_consulted("referenced as a Terraform data source: its values are read from the account at plan time")
     return source_evidence(row, Lookup(policy, terraform, "data" if row.managed_by == "data" else "managed"))
@@ -209,10 +210,23 @@ def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
     return Finding(row.id, status, message, code, live, skip_reason=skip)
 
 
+def _terraform_only(row: Row) -> str | None:
+    """Why the account is never consulted for ``row`` (its kind has no live collector), else None."""
+    kind = KINDS.get(row.kind)
+    if kind is None or not kind.terraform_only:
+        return None
+    return f"Terraform only: no live collector reads {kind.provider} resources"
+
+
 def evaluate_live(row: Row, policy: Policy, live_inventory: Inventory) -> Finding:
     """``--dr-mode live``: the policy against the account alone."""
     if row.kind == POLICY_KIND:
         return _policy_finding(row, policy, _not_consulted("a check of the policy's own numbers"))
+    only_code = _terraform_only(row)
+    if only_code:
+        reason = f"{only_code}; live mode does not read Terraform"
+        return Finding(row.id, Status.UNKNOWN, reason, _not_consulted("live mode: Terraform is not read"),
+                       _not_consulted(only_code), skip_reason=reason)
     live = live_evidence(row, policy, live_inventory)
     code = _not_consulted("live mode: Terraform is not read")
     return _one_source_finding(row, code, live)
@@ -222,6 +236,12 @@ def evaluate_full(row: Row, policy: Policy, terraform: Inventory, live_inventory
     """The three-way verdict: the policy against the code and the account."""
     if row.kind == POLICY_KIND:
         return _policy_finding(row, policy, _not_consulted("a check of the policy's own numbers"))
+    only_code = _terraform_only(row)
+    if only_code:
+        finding = evaluate_static(row, policy, terraform)
+        finding.live = _not_consulted(only_code)
+        finding.message = f"{only_code}; {finding.message}"
+        return finding
     code = code_evidence(row, policy, terraform)
     live = live_evidence(row, policy, live_inventory)
     if code.state is SourceState.NOT_CONSULTED:

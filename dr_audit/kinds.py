@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: attribute value types, as checked by the policy validator
-STR, INT, NUMBER, BOOL, CIDR, STR_LIST, ANY = (
-    "str", "int", "number", "bool", "cidr", "list[str]", "any")
+STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, ANY = (
+    "str", "int", "number", "bool", "cidr", "list[str]", "list[int]", "any")
+
+#: the provider whose account the live audit reads; kinds of any other
+#: provider are audited from Terraform only (policy x code)
+LIVE_PROVIDER = "aws"
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,25 @@ class Kind:
 
     ``scope`` is ``regional`` (rows select resources in the role's region) or
     ``global`` (IAM, Route 53, CloudFront: the region is not a selector).
+    ``provider`` is the Terraform provider that declares it; only kinds of
+    :data:`LIVE_PROVIDER` are also read from the account.
     """
 
     name: str
     scope: str
     doc: str
     attributes: dict[str, AttributeSpec] = field(default_factory=dict)
+    provider: str = LIVE_PROVIDER
+
+    @property
+    def terraform_only(self) -> bool:
+        """True when no live collector can read this kind: code is the only evidence."""
+        return self.provider != LIVE_PROVIDER
 
 
-def _kind(kind_name: str, scope: str, doc: str, **attributes: tuple[str, str]) -> Kind:
-    return Kind(kind_name, scope, doc, {k: AttributeSpec(*v) for k, v in attributes.items()})
+def _kind(kind_name: str, scope: str, doc: str, provider: str = LIVE_PROVIDER,
+          **attributes: tuple[str, str]) -> Kind:
+    return Kind(kind_name, scope, doc, {k: AttributeSpec(*v) for k, v in attributes.items()}, provider)
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in [
@@ -78,6 +91,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           healthy_threshold=(INT, "consecutive successes before healthy"),
           unhealthy_threshold=(INT, "consecutive failures before unhealthy"),
           health_check_matcher=(STR, "HTTP codes counted as healthy, e.g. 200")),
+    _kind("autoscaling_group", "regional", "An EC2 Auto Scaling group.",
+          name=(STR, "group name"),
+          min_size=(INT, "scaling minimum"),
+          max_size=(INT, "scaling maximum"),
+          desired_capacity=(INT, "desired instance count"),
+          health_check_type=(STR, "EC2 or ELB"),
+          target_groups=(STR_LIST, "names of the load balancer target groups it registers with")),
     _kind("eks_cluster", "regional", "An EKS cluster.",
           name=(STR, "cluster name"),
           version=(STR, "Kubernetes version, e.g. 1.33"),
@@ -102,7 +122,17 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           is_read_replica=(BOOL, "replicates from another instance"),
           replicate_source_identifier=(STR, "identifier of the replication source"),
           replicate_source_region=(STR, "region of the replication source"),
-          storage_encrypted=(BOOL, "storage encryption")),
+          storage_encrypted=(BOOL, "storage encryption"),
+          kms_key_region=(STR, "region of the KMS key that encrypts its storage, none when unset"),
+          deletion_protection=(BOOL, "deletion protection")),
+    _kind("elasticache_replication_group", "regional", "An ElastiCache (Redis OSS / Valkey) replication group.",
+          id=(STR, "replication group id"),
+          node_type=(STR, "cache node type"),
+          multi_az=(BOOL, "Multi-AZ enabled"),
+          automatic_failover=(BOOL, "automatic failover enabled"),
+          transit_encryption=(BOOL, "in-transit encryption enabled"),
+          at_rest_encryption=(BOOL, "at-rest encryption enabled"),
+          snapshot_retention_limit=(INT, "days automatic snapshots are kept (0: off)")),
     _kind("dynamodb_table", "regional", "A DynamoDB table.",
           name=(STR, "table name"),
           stream_enabled=(BOOL, "DynamoDB Streams enabled"),
@@ -112,7 +142,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("s3_bucket", "regional", "An S3 bucket.",
           name=(STR, "bucket name"),
           versioning=(STR, "Enabled, Suspended or Disabled"),
-          replication_destination_buckets=(STR_LIST, "names of replication destination buckets")),
+          replication_destination_buckets=(STR_LIST, "names of replication destination buckets"),
+          replication_time_minutes=(INT, "S3 Replication Time Control threshold of its enabled rules, "
+                                         "minutes (none when a rule has no RTC)"),
+          delete_marker_replication=(BOOL, "every enabled replication rule replicates delete markers")),
     _kind("cognito_user_pool", "regional", "A Cognito user pool.",
           name=(STR, "pool name")),
     _kind("ecr_repository", "regional", "An ECR repository.",
@@ -127,8 +160,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           replica_regions=(STR_LIST, "regions the secret is replicated to")),
     _kind("cloudfront_distribution", "global", "A CloudFront distribution.",
           id=(STR, "distribution id"),
+          comment=(STR, "the distribution's comment"),
           aliases=(STR_LIST, "alternate domain names"),
           has_origin_failover=(BOOL, "an origin group with failover serves the default behaviour"),
+          origin_failover_status_codes=(INT_LIST, "HTTP status codes that fail the default behaviour's "
+                                                  "origin group over to its second origin ([] without one)"),
           viewer_protocol_policy=(STR, "default behaviour's viewer protocol policy")),
     _kind("route53_zone", "global", "A Route 53 hosted zone.",
           name=(STR, "zone name without the trailing dot"),
@@ -154,6 +190,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           name=(STR, "alias name, alias/...")),
     _kind("iam_role", "global", "An IAM role.",
           name=(STR, "role name")),
+    _kind("iam_role_policy", "global", "An inline policy of an IAM role.",
+          name=(STR, "policy name"),
+          role=(STR, "name of the role it belongs to"),
+          actions=(STR_LIST, "every action an Allow statement grants"),
+          resources=(STR_LIST, "every resource an Allow statement names")),
     _kind("cloudwatch_alarm", "regional", "A CloudWatch metric alarm.",
           name=(STR, "alarm name"),
           namespace=(STR, "metric namespace"),
@@ -163,6 +204,38 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           period=(INT, "seconds per evaluation period"),
           evaluation_periods=(INT, "periods evaluated"),
           has_actions=(BOOL, "at least one alarm action")),
+    # ---- Terraform only: no live collector reads these providers' accounts
+    _kind("gcp_sql_instance", "regional", "A Google Cloud SQL instance.", "google",
+          name=(STR, "instance name"),
+          database_version=(STR, "e.g. POSTGRES_15"),
+          availability_type=(STR, "ZONAL or REGIONAL (high availability)"),
+          backup_enabled=(BOOL, "automated backups enabled"),
+          point_in_time_recovery=(BOOL, "point-in-time recovery enabled"),
+          deletion_protection=(BOOL, "deletion protection")),
+    _kind("gcp_redis_instance", "regional", "A Google Memorystore for Redis instance.", "google",
+          name=(STR, "instance id"),
+          tier=(STR, "BASIC or STANDARD_HA"),
+          replica_count=(INT, "read replicas"),
+          redis_version=(STR, "e.g. REDIS_7_0")),
+    _kind("cloudflare_lb_monitor", "global", "A Cloudflare load balancer health monitor.", "cloudflare",
+          description=(STR, "monitor description"),
+          type=(STR, "http, https, tcp, ..."),
+          path=(STR, "checked path"),
+          interval=(INT, "seconds between checks"),
+          retries=(INT, "retries before an origin is marked unhealthy"),
+          timeout=(INT, "seconds before a check times out"),
+          expected_codes=(STR, "expected HTTP codes")),
+    _kind("cloudflare_lb_pool", "global", "A Cloudflare load balancer origin pool.", "cloudflare",
+          name=(STR, "pool name"),
+          origins=(STR_LIST, "origin names"),
+          has_monitor=(BOOL, "a health monitor is attached"),
+          minimum_origins=(INT, "healthy origins needed for the pool to be healthy")),
+    _kind("cloudflare_load_balancer", "global", "A Cloudflare load balancer.", "cloudflare",
+          name=(STR, "hostname it serves"),
+          default_pools=(STR_LIST, "names of its default pools, in the order written"),
+          fallback_pool=(STR, "name of the pool used when every other pool is unhealthy"),
+          steering_policy=(STR, "off, geo, random, dynamic_latency, ..."),
+          proxied=(BOOL, "traffic is proxied through Cloudflare")),
 ]}
 
 #: the pseudo-kind of rows that check the written policy's own numbers

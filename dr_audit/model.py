@@ -15,7 +15,7 @@ class Role:
     """A named place the policy talks about: its region and Terraform root."""
 
     name: str
-    region: str
+    region: str | None
     terraform_root: str | None = None
 
 
@@ -90,6 +90,7 @@ class Policy:
     facts: dict[str, Any]
     problems: dict[int, Problem]
     rows: tuple[Row, ...]
+    sandbox_estate: str | None = None  # the estate the sandbox target seeds unless --dr-estate says
 
     def row(self, row_id: str) -> Row:
         return next(r for r in self.rows if r.id == row_id)

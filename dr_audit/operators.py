@@ -61,6 +61,16 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _all_match(actual: Any, pattern: str) -> bool:
+    # an empty list matches vacuously, which would let "grants nothing" pass a scoping row
+    items = _as_list(actual)
+    return bool(items) and all(re.search(pattern, str(item)) is not None for item in items)
+
+
+def _subset_of(actual: Any, allowed: list) -> bool:
+    return all(any(_equal(item, a) for a in allowed) for item in _as_list(actual))
+
+
 def _set_eq(actual: Any, expected: Any) -> bool:
     return sorted(map(str, _as_list(actual))) == sorted(map(str, _as_list(expected)))
 
@@ -81,6 +91,8 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("cidr_eq", _cidr_eq, "cidr", "the CIDR block", "cidr =="),
     Operator("matches", lambda a, e: re.search(e, str(a)) is not None, "regex",
              "matching the pattern", "=~"),
+    Operator("all_match", _all_match, "regex", "a non-empty list whose every item matches", "all =~"),
+    Operator("subset_of", _subset_of, "list", "a list drawn only from", "subset of"),
     # For ``exists`` the evaluator passes the number of matching resources.
     Operator("exists", lambda count, _: count > 0, "none", "present", "exists"),
 ]}

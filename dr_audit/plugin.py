@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dr-target", default="sandbox", choices=TARGETS,
                     help="sandbox: an embedded moto server seeded from an estate (default); "
                          "live: the AWS account of the standard credential chain")
-    group.addoption("--dr-estate", default=None, help="sandbox estate name (default: the dr_estate ini setting)")
+    group.addoption("--dr-estate", default=None, help="sandbox estate name (default: the policy's sandbox.estate, else the dr_estate ini setting)")
     parser.addini("dr_estate", "sandbox estate audited when --dr-estate is not given")
     parser.addini("dr_estates_dir", "directory holding the sandbox estates", default="fixtures/estates")
     group.addoption("--dr-aws-endpoint-url", default=None,
@@ -115,7 +115,7 @@ def _target_options(config: pytest.Config) -> TargetOptions:
     estates = Path(config.getini("dr_estates_dir"))
     return TargetOptions(
         target=config.getoption("--dr-target"),
-        estate=config.getoption("--dr-estate") or config.getini("dr_estate") or None,
+        estate=config.getoption("--dr-estate") or None, default_estate=config.getini("dr_estate") or None,
         estates_dir=estates if estates.is_absolute() else config.rootpath / estates,
         endpoint_url=config.getoption("--dr-aws-endpoint-url"), profile=config.getoption("--dr-profile"),
         role_arn=config.getoption("--dr-role-arn"), external_id=config.getoption("--dr-external-id"),

@@ -16,14 +16,15 @@ from typing import Any
 
 from dr_audit.comparators import COMPARATORS
 from dr_audit.errors import PolicyError, PolicyErrors
-from dr_audit.kinds import BOOL, CIDR, INT, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
+from dr_audit.kinds import BOOL, CIDR, INT, INT_LIST, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
 from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, Policy, Problem, Role, Row
 from dr_audit.operators import OPERATORS
 from dr_audit.yaml_lines import LineDict, LineList, load_yaml_with_lines
 
 ROW_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
-REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-TOP_KEYS = {"policy", "roles", "terraform", "facts", "problems", "rows"}
+#: a cloud region name: AWS style (us-east-1) or Google Cloud style (asia-northeast3)
+REGION = re.compile(r"^(?:[a-z]{2}(?:-[a-z]+)+-\d|[a-z]+-[a-z]+\d)$")
+TOP_KEYS = {"policy", "roles", "terraform", "sandbox", "facts", "problems", "rows"}
 ROW_KEYS = {"id", "clause", "title", "kind", "role", "select", "attribute", "op", "value", "aggregate",
             "comparator", "args", "managed_by", "severity", "problem", "unknown_ok"}
 
@@ -66,6 +67,11 @@ def load_policy(path: str | Path) -> Policy:
     root = terraform.get("root") if isinstance(terraform, dict) else None
     if root is not None and not isinstance(root, str):
         errors.add("terraform.root must be a path", document.line_of("terraform"))
+    sandbox = document.get("sandbox") or {}
+    estate = sandbox.get("estate") if isinstance(sandbox, dict) else None
+    if not isinstance(sandbox, dict) or (estate is not None and not isinstance(estate, str)):
+        errors.add("sandbox must be a mapping {estate: NAME}", document.line_of("sandbox"))
+        estate = None
     if errors.errors:
         raise PolicyErrors(errors.errors)
     problems = {pid: Problem(pid, p["title"], p["severity"], p.get("remediation", ""),
@@ -79,7 +85,7 @@ def load_policy(path: str | Path) -> Policy:
     return Policy(path=shown, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), name=header["name"],
                   title=str(header.get("title", header["name"])), roles=roles,
                   terraform_root=str((path.parent / root).resolve()) if isinstance(root, str) else None,
-                  facts=dict(facts), problems=problems, rows=tuple(rows))
+                  facts=dict(facts), problems=problems, rows=tuple(rows), sandbox_estate=estate)
 
 
 def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
@@ -89,15 +95,17 @@ def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
         return roles
     for name, spec in raw.items():
         where = raw.line_of(name)
-        if not isinstance(spec, dict) or not isinstance(spec.get("region"), str):
-            errors.add(f"role {name!r} needs a region", where)
+        # a role without a region names a Terraform root of a region-less provider (e.g. a global edge)
+        if not isinstance(spec, dict) or not (isinstance(spec.get("region"), str) or spec.get("terraform_root")):
+            errors.add(f"role {name!r} needs a region (or, for a region-less provider, a terraform_root)", where)
             continue
-        if not REGION.match(spec["region"]):
-            errors.add(f"role {name!r}: {spec['region']!r} is not an AWS region name", where)
+        region = spec.get("region")
+        if region is not None and not (isinstance(region, str) and REGION.match(region)):
+            errors.add(f"role {name!r}: {region!r} is not a region name (e.g. us-east-1, asia-northeast3)", where)
         root = spec.get("terraform_root")
         if root is not None and not isinstance(root, str):
             errors.add(f"role {name!r}: terraform_root must be a directory name", where)
-        roles[name] = Role(name, spec["region"], root)
+        roles[name] = Role(name, region, root)
     return roles
 
 
@@ -264,6 +272,7 @@ _TYPE_CHECKS = {
     BOOL: lambda v: isinstance(v, bool),
     CIDR: lambda v: isinstance(v, str),
     STR_LIST: lambda v: isinstance(v, str),  # scalar ops on a list attribute compare an element
+    INT_LIST: lambda v: isinstance(v, int) and not isinstance(v, bool),
 }
 
 

@@ -9,6 +9,8 @@ import re
 import pytest
 import yaml
 
+from dr_audit.kinds import KINDS
+from dr_audit.operators import OPERATORS
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
@@ -69,3 +71,15 @@ def test_the_nightly_run_is_live_with_an_oidc_role_and_keeps_history():
     run = " ".join(s.get("run", "") for s in steps)
     assert "--dr-target live" in run and "--dr-mode static" not in run
     assert any(s.get("with", {}).get("path") == "reports/history" for s in steps)
+
+
+def test_the_readme_vocabulary_is_generated_from_the_code():
+    """Kinds, attributes, operators and comparators: the README shows what the code accepts."""
+    from dr_audit.reference import END, START, vocabulary_markdown
+
+    block = README[README.index(START):README.index(END) + len(END)]
+    assert block == vocabulary_markdown(), "stale: run python -m dr_audit.reference README.md"
+    for kind in KINDS:
+        assert f"**`{kind}`**" in block
+    for op in OPERATORS:
+        assert f"| `{op}` |" in block

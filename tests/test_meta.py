@@ -52,7 +52,8 @@ def test_every_operator_can_fail(name):
     samples = {"eq": (1, 2), "ne": (1, 1), "gte": (1, 2), "lte": (2, 1), "gt": (1, 1), "lt": (1, 1),
                "in": ("a", ["b"]), "contains": (["a"], "b"), "contains_all": (["a"], ["a", "b"]),
                "set_eq": (["a"], ["a", "b"]), "cidr_eq": ("10.0.0.0/16", "10.1.0.0/16"),
-               "matches": ("abc", "^z"), "exists": (0, None)}
+               "matches": ("abc", "^z"), "exists": (0, None),
+               "all_match": (["ab", "zb"], "^a"), "subset_of": (["a", "c"], ["a", "b"])}
     assert operator.test(*samples[name]) is False
 
 

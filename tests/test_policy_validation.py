@@ -167,3 +167,29 @@ def test_unreadable_and_non_utf8_policy(tmp_path):
     path.write_bytes(b"policy: {name: caf\xe9}\n")
     with pytest.raises(PolicyError, match="not UTF-8"):
         load_policy(path)
+
+
+@pytest.mark.parametrize("name", ["megaticket-pilot-light", "fileflow-hybrid", "crm-active-active"])
+def test_the_other_shipped_policies_are_valid_and_name_their_estate(name):
+    policy = load_policy(POLICY.parent / f"{name}.yaml")
+    assert len(policy.rows) >= 30 and policy.sandbox_estate == f"{name.split('-')[0]}-as-found"
+    assert (POLICY.parent.parent / "fixtures" / "estates" / policy.sandbox_estate / "estate.yaml").is_file()
+
+
+def test_roles_take_other_clouds_regions_and_region_less_roots(tmp_path):
+    header = HEADER.replace("  dr: {region: ap-northeast-1, terraform_root: dr}\n",
+                            "  dr: {region: asia-northeast3, terraform_root: dr}\n  edge: {terraform_root: edge}\n")
+    policy = load_policy(write(tmp_path, GOOD_ROW, header))
+    assert policy.roles["dr"].region == "asia-northeast3" and policy.roles["edge"].region is None
+    bad = HEADER.replace("  dr: {region: ap-northeast-1, terraform_root: dr}\n",
+                         "  dr: {region: Tokyo}\n  edge: {}\n")
+    messages = [(e.line, e.message) for e in errors_of(write(tmp_path, GOOD_ROW, bad))]
+    assert (4, "role 'dr': 'Tokyo' is not a region name (e.g. us-east-1, asia-northeast3)") in messages
+    assert (5, "role 'edge' needs a region (or, for a region-less provider, a terraform_root)") in messages
+
+
+def test_the_sandbox_estate_must_be_a_name(tmp_path):
+    policy = load_policy(write(tmp_path, GOOD_ROW, HEADER.replace("facts:", "sandbox: {estate: mine}\nfacts:")))
+    assert policy.sandbox_estate == "mine"
+    errors = errors_of(write(tmp_path, GOOD_ROW, HEADER.replace("facts:", "sandbox: [mine]\nfacts:")))
+    assert [(e.line, e.message) for e in errors] == [(5, "sandbox must be a mapping {estate: NAME}")]

@@ -61,14 +61,21 @@ def test_guard_accepts_a_custom_allowlist_and_still_refuses_the_rest(sandbox):
         client.assume_role(RoleArn="arn:aws:iam::123456789012:role/x", RoleSessionName="x")
 
 
-def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(reader_for):
-    reader = reader_for("portforge-remediated")
-    reader.call("sts", "ap-northeast-2", "get_caller_identity")
-    collect_aws(reader, read_plan_for(load_policy(POLICY)))
-    used = {iam_action(c.service, c.operation) for c in reader.calls()}
+def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(sandbox, reader_for):
+    """Every shipped policy's audit of its remediated estate, and every collector over the
+    estates together: each action used is granted, and nothing beyond the allowlist is."""
+    used = set()
+    for name, estate in [("portforge-dr", "portforge-remediated"), ("megaticket-pilot-light", "megaticket-remediated"),
+                         ("fileflow-hybrid", "fileflow-remediated"), ("crm-active-active", "crm-remediated")]:
+        sandbox.reset()
+        reader = reader_for(estate)
+        reader.call("sts", "ap-northeast-2", "get_caller_identity")
+        collect_aws(reader, read_plan_for(load_policy(POLICY.parent / f"{name}.yaml")))
+        assert not [c for c in reader.calls() if c.error and not c.expected], estate
+        used |= {iam_action(c.service, c.operation) for c in reader.calls()}
     granted = granted_actions()
-    assert len(used) >= 25
-    assert used <= granted, f"used but not granted: {sorted(used - granted)}"
     allowed = {a for ops in READ_OPERATIONS.values() for a in ops.values()}
+    assert used == allowed, f"allowlisted but never used by a shipped policy: {sorted(allowed - used)}"
+    assert used <= granted, f"used but not granted: {sorted(used - granted)}"
     assert granted <= allowed, f"granted beyond the read-only allowlist: {sorted(granted - allowed)}"
     assert not any("*" in action for action in granted)

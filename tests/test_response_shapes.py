@@ -64,8 +64,10 @@ def test_cloudfront_origin_failover_means_the_default_behaviour_targets_a_two_me
         "Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 2,
         "Items": [_distribution("failover", [GROUP]), {**_distribution("a", [GROUP]), "Id": "E3EXAMPLE"}]}})
     with stub:
-        found = {d.value("id"): d.value("has_origin_failover") for d in collectors.cloudfront_distributions(reader, REGION)}
-    assert found == {"E2EXAMPLE": True, "E3EXAMPLE": False}  # a group that serves nothing is no failover
+        found = {d.value("id"): (d.value("has_origin_failover"), d.value("origin_failover_status_codes"))
+                 for d in collectors.cloudfront_distributions(reader, REGION)}
+    # a group that serves nothing is no failover, and its status codes are not the distribution's
+    assert found == {"E2EXAMPLE": (True, [500, 503]), "E3EXAMPLE": (False, [])}
 
 
 def test_s3_replication_reads_enabled_rule_destinations_by_bucket_name():
@@ -85,6 +87,76 @@ def test_s3_replication_reads_enabled_rule_destinations_by_bucket_name():
         [bucket] = collectors.s3_buckets(reader, REGION)
     assert bucket.value("versioning") == "Enabled"
     assert bucket.value("replication_destination_buckets") == ["front-dr"]
+    # only the enabled rule counts: it has RTC at 15 minutes and replicates delete markers
+    assert bucket.value("replication_time_minutes") == 15
+    assert bucket.value("delete_marker_replication") is True
+
+
+def test_s3_replication_without_rtc_on_one_enabled_rule_has_no_replication_time():
+    reader, stub = stubbed("s3", "us-east-1")
+    regional = Stubber(reader.client("s3", REGION))
+    stub.add_response("list_buckets", {"Buckets": [{"Name": "logs", "BucketRegion": REGION}], "Owner": {"ID": "o"}})
+    regional.add_response("get_bucket_versioning", {"Status": "Enabled"}, {"Bucket": "logs"})
+    regional.add_response("get_bucket_replication", {"ReplicationConfiguration": {
+        "Role": "arn:aws:iam::111122223333:role/r", "Rules": [
+            {"ID": "rtc", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": "a/"},
+             "DeleteMarkerReplication": {"Status": "Enabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::logs-dr",
+                             "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}}},
+            {"ID": "plain", "Status": "Enabled", "Priority": 2, "Filter": {"Prefix": "b/"},
+             "DeleteMarkerReplication": {"Status": "Disabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::logs-dr"}}]}}, {"Bucket": "logs"})
+    with stub, regional:
+        [bucket] = collectors.s3_buckets(reader, REGION)
+    assert bucket.value("replication_time_minutes") is None
+    assert bucket.value("delete_marker_replication") is False
+
+
+def test_auto_scaling_groups_name_their_target_groups_from_the_arns():
+    reader, stub = stubbed("autoscaling", "ap-northeast-1")
+    stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [{
+        "AutoScalingGroupName": "web", "AutoScalingGroupARN": "arn:aws:autoscaling:ap-northeast-1:111122223333:"
+        "autoScalingGroup:1a2b:autoScalingGroupName/web", "MinSize": 0, "MaxSize": 3, "DesiredCapacity": 0,
+        "DefaultCooldown": 300, "AvailabilityZones": ["ap-northeast-1a"], "HealthCheckType": "ELB",
+        "CreatedTime": "2026-01-01T00:00:00Z",
+        "TargetGroupARNs": ["arn:aws:elasticloadbalancing:ap-northeast-1:111122223333:targetgroup/web-tg/0123456789abcdef"]}]})
+    with stub:
+        [group] = collectors.autoscaling_groups(reader, "ap-northeast-1")
+    assert (group.value("min_size"), group.value("desired_capacity"), group.value("max_size")) == (0, 0, 3)
+    assert group.value("target_groups") == ["web-tg"] and group.value("health_check_type") == "ELB"
+
+
+def test_elasticache_replication_groups_read_enabled_flags_from_their_strings():
+    reader, stub = stubbed("elasticache")
+    stub.add_response("describe_replication_groups", {"ReplicationGroups": [{
+        "ReplicationGroupId": "cache", "ARN": f"arn:aws:elasticache:{REGION}:111122223333:replicationgroup:cache",
+        "AutomaticFailover": "disabling", "MultiAZ": "enabled", "CacheNodeType": "cache.t3.medium",
+        "TransitEncryptionEnabled": True, "AtRestEncryptionEnabled": False, "SnapshotRetentionLimit": 30}]})
+    with stub:
+        [group] = collectors.elasticache_replication_groups(reader, REGION)
+    assert group.value("automatic_failover") is False  # being switched off is not on
+    assert (group.value("multi_az"), group.value("transit_encryption"), group.value("at_rest_encryption")) == (
+        True, True, False)
+
+
+def test_inline_role_policies_are_read_as_allowed_actions_and_resources():
+    reader, stub = stubbed("iam", "us-east-1")
+    stub.add_response("list_roles", {"Roles": [{
+        "RoleName": "app", "RoleId": "AROAEXAMPLE0000000000", "Arn": "arn:aws:iam::111122223333:role/app",
+        "Path": "/", "CreateDate": "2026-01-01T00:00:00Z"}]})
+    stub.add_response("list_role_policies", {"PolicyNames": ["ddb"], "IsTruncated": False}, {"RoleName": "app"})
+    # the wire form is URL-encoded JSON; a Deny statement grants nothing
+    document = ("%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C"
+                "%22Action%22%3A%22dynamodb%3AGetItem%22%2C%22Resource%22%3A%5B%22arn%3Aaws%3Adynamodb%3A%2A%3A%2A"
+                "%3Atable%2Fapp-%2A%22%5D%7D%2C%7B%22Effect%22%3A%22Deny%22%2C%22Action%22%3A%22%2A%22%2C"
+                "%22Resource%22%3A%22%2A%22%7D%5D%7D")
+    stub.add_response("get_role_policy", {"RoleName": "app", "PolicyName": "ddb", "PolicyDocument": document},
+                      {"RoleName": "app", "PolicyName": "ddb"})
+    with stub:
+        [policy] = collectors.iam_role_policies(reader, REGION)
+    assert (policy.value("role"), policy.value("name")) == ("app", "ddb")
+    assert policy.value("actions") == ["dynamodb:GetItem"]
+    assert policy.value("resources") == ["arn:aws:dynamodb:*:*:table/app-*"]
 
 
 def test_secret_replicas_come_from_describe_secret_and_replicas_are_not_counted_twice():
@@ -108,12 +180,14 @@ def test_a_cross_region_read_replica_names_its_source_and_region_from_the_arn():
         "Engine": "mysql", "EngineVersion": "8.4.7", "DBInstanceClass": "db.t3.micro", "MultiAZ": False,
         "BackupRetentionPeriod": 7, "PreferredBackupWindow": "18:45-19:15", "StorageEncrypted": True,
         "Endpoint": {"Address": "x", "Port": 3306}, "DBSubnetGroup": {"DBSubnetGroupName": "dr-db"},
+        "KmsKeyId": "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "ReadReplicaSourceDBInstanceIdentifier": "arn:aws:rds:ap-northeast-2:111122223333:db:main-db"}]})
     with stub:
         [replica] = collectors.rds_instances(reader, "ap-northeast-1")
     assert (replica.value("replicate_source_identifier"), replica.value("replicate_source_region"),
             replica.value("is_read_replica"), replica.value("db_subnet_group")) == (
         "main-db", "ap-northeast-2", True, "dr-db")
+    assert replica.value("kms_key_region") == "ap-northeast-1" and replica.value("deletion_protection") is False
 
 
 def test_ecr_registry_replication_rules_keep_destinations_and_prefixes():

@@ -315,3 +315,143 @@ def test_load_balancers_target_groups_and_route_tables(tree):
     assert (group.value("health_check_path"), group.value("unhealthy_threshold"), group.value("healthy_threshold"),
             group.value("health_check_interval"), group.value("health_check_matcher")) == ("/health", 5, 3, 30, "200")
     assert group.attributes["healthy_threshold"].note == "health_check.healthy_threshold not set: provider default"
+
+
+def test_scaling_groups_inline_policies_and_replication_details(tree):
+    inventory = tree({"main.tf": '''
+        provider "aws" {
+          region = "eu-west-1"
+        }
+        variable "prefix" {
+          default = "app"
+        }
+        resource "aws_lb_target_group" "web" {
+          name = "web-tg"
+        }
+        resource "aws_autoscaling_group" "web" {
+          name              = "web"
+          min_size          = 1
+          max_size          = 3
+          target_group_arns = [aws_lb_target_group.web.arn, "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/old-tg/abc"]
+        }
+        resource "aws_iam_role" "app" {
+          name = "app-role"
+        }
+        resource "aws_iam_role_policy" "ddb" {
+          name = "ddb"
+          role = aws_iam_role.app.id
+          policy = jsonencode({
+            Statement = [
+              { Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = "arn:aws:dynamodb:*:*:table/${var.prefix}-*" },
+              { Effect = "Deny", Action = "*", Resource = "*" }
+            ]
+          })
+        }
+        resource "aws_s3_bucket" "src" {
+          bucket = "src"
+        }
+        resource "aws_s3_bucket" "dst" {
+          bucket = "dst"
+        }
+        resource "aws_s3_bucket_replication_configuration" "src" {
+          bucket = aws_s3_bucket.src.id
+          role   = "arn:aws:iam::1:role/r"
+          rule {
+            status = "Enabled"
+            destination {
+              bucket = aws_s3_bucket.dst.arn
+              replication_time {
+                status = "Enabled"
+                time {
+                  minutes = 15
+                }
+              }
+            }
+            delete_marker_replication {
+              status = "Enabled"
+            }
+          }
+          rule {
+            status = "Enabled"
+            destination {
+              bucket = aws_s3_bucket.dst.arn
+            }
+          }
+        }
+        resource "aws_db_instance" "a" {
+          identifier        = "a"
+          storage_encrypted = true
+        }
+        resource "aws_db_instance" "b" {
+          identifier        = "b"
+          storage_encrypted = true
+          kms_key_id        = "arn:aws:kms:us-west-2:1:key/k"
+        }
+        resource "aws_db_instance" "c" {
+          identifier          = "c"
+          replicate_source_db = "a"
+        }
+    '''})
+    group = one(inventory, "autoscaling_group", name="web")
+    assert group.value("desired_capacity") == 1 and "AWS starts at min_size" in group.attributes["desired_capacity"].note
+    assert group.value("target_groups") == ["old-tg", "web-tg"] and group.value("health_check_type") == "EC2"
+    policy = one(inventory, "iam_role_policy", name="ddb")
+    assert policy.value("role") == "app-role"
+    assert policy.value("actions") == ["dynamodb:GetItem"]  # the Deny statement grants nothing
+    assert policy.value("resources") == ["arn:aws:dynamodb:*:*:table/app-*"]
+    source = one(inventory, "s3_bucket", name="src")
+    assert source.value("replication_destination_buckets") == ["dst", "dst"]  # a bucket's ARN is known from its name
+    assert source.value("replication_time_minutes") is None  # the second rule has no RTC
+    assert source.value("delete_marker_replication") is False
+    assert one(inventory, "rds_instance", identifier="a").value("kms_key_region") == "eu-west-1"  # aws/rds default
+    assert one(inventory, "rds_instance", identifier="b").value("kms_key_region") == "us-west-2"
+    replica = one(inventory, "rds_instance", identifier="c")
+    assert not replica.attributes["storage_encrypted"].known  # inherited from its source at apply time
+    assert not replica.attributes["kms_key_region"].known
+
+
+def test_other_providers_map_onto_terraform_only_kinds(tree):
+    inventory = tree({"main.tf": '''
+        provider "google" {
+          region = "asia-northeast3"
+        }
+        resource "google_sql_database_instance" "db" {
+          name             = "db"
+          database_version = "POSTGRES_15"
+          settings {
+            tier = "db-custom-4-15360"
+          }
+        }
+        resource "google_redis_instance" "cache" {
+          name = "cache"
+        }
+        resource "cloudflare_load_balancer_monitor" "m" {
+          description = "m"
+        }
+        resource "cloudflare_load_balancer_pool" "a" {
+          name    = "a"
+          monitor = cloudflare_load_balancer_monitor.m.id
+          origins {
+            name    = "one"
+            address = "192.0.2.1"
+          }
+        }
+        resource "cloudflare_load_balancer" "lb" {
+          name             = "example.org"
+          default_pool_ids = [cloudflare_load_balancer_pool.a.id]
+          fallback_pool_id = cloudflare_load_balancer_pool.a.id
+        }
+    '''})
+    database = one(inventory, "gcp_sql_instance", name="db")
+    assert database.region == "asia-northeast3"
+    # the provider's documented defaults, each noted as such
+    assert (database.value("availability_type"), database.value("backup_enabled"),
+            database.value("point_in_time_recovery"), database.value("deletion_protection")) == ("ZONAL", False, False, True)
+    assert one(inventory, "gcp_redis_instance", name="cache").value("tier") == "BASIC"
+    monitor = one(inventory, "cloudflare_lb_monitor", description="m")
+    assert (monitor.value("interval"), monitor.value("retries"), monitor.value("type")) == (60, 2, "http")
+    pool = one(inventory, "cloudflare_lb_pool", name="a")
+    assert pool.value("origins") == ["one"] and pool.value("has_monitor") is True
+    balancer = one(inventory, "cloudflare_load_balancer", name="example.org")
+    assert balancer.value("default_pools") == ["a"] and balancer.value("fallback_pool") == "a"
+    assert balancer.value("steering_policy") == "off" and balancer.value("proxied") is False

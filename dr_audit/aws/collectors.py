@@ -10,7 +10,9 @@ raises, and the orchestrator marks the whole (kind, region) unreadable.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from dr_audit import arns
 from dr_audit.aws.reader import AwsReader, AwsReadError
@@ -164,7 +166,22 @@ def lb_target_groups(reader: AwsReader, region: str) -> list[Resource]:
             for group in reader.paginate("elbv2", region, "describe_target_groups", "TargetGroups")]
 
 
+def _target_group_name(arn: str) -> str:
+    """``arn:...:targetgroup/<name>/<id>`` -> ``<name>``."""
+    parts = arn.split(":")[-1].split("/")
+    return parts[1] if len(parts) >= 3 else arn
+
+
 # ----- compute and data --------------------------------------------------------
+
+def autoscaling_groups(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("autoscaling_group", region, group.get("AutoScalingGroupARN", group["AutoScalingGroupName"]),
+                      name=group["AutoScalingGroupName"], min_size=group.get("MinSize"),
+                      max_size=group.get("MaxSize"), desired_capacity=group.get("DesiredCapacity"),
+                      health_check_type=group.get("HealthCheckType"),
+                      target_groups=sorted(_target_group_name(a) for a in group.get("TargetGroupARNs") or []))
+            for group in reader.paginate("autoscaling", region, "describe_auto_scaling_groups", "AutoScalingGroups")]
+
 
 def eks_clusters(reader: AwsReader, region: str) -> list[Resource]:
     found = []
@@ -205,8 +222,25 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
             backup_retention_period=db.get("BackupRetentionPeriod"), backup_window=db.get("PreferredBackupWindow"),
             db_subnet_group=(db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
             is_read_replica=bool(source), replicate_source_identifier=source_id,
-            replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted"))))
+            replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted")),
+            kms_key_region=_arn_region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection"))))
     return found
+
+
+def _arn_region(arn: str | None) -> str | None:
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[3] if len(parts) > 4 and parts[0] == "arn" else None
+
+
+def elasticache_replication_groups(reader: AwsReader, region: str) -> list[Resource]:
+    return [_resource("elasticache_replication_group", region, group.get("ARN", group["ReplicationGroupId"]),
+                      id=group["ReplicationGroupId"], node_type=group.get("CacheNodeType"),
+                      multi_az=group.get("MultiAZ") == "enabled",
+                      automatic_failover=group.get("AutomaticFailover") in ("enabled", "enabling"),
+                      transit_encryption=bool(group.get("TransitEncryptionEnabled")),
+                      at_rest_encryption=bool(group.get("AtRestEncryptionEnabled")),
+                      snapshot_retention_limit=group.get("SnapshotRetentionLimit"))
+            for group in reader.paginate("elasticache", region, "describe_replication_groups", "ReplicationGroups")]
 
 
 def dynamodb_tables(reader: AwsReader, region: str) -> list[Resource]:
@@ -237,16 +271,28 @@ def _bucket_region(reader: AwsReader, bucket: dict) -> Any:
 _NO_REPLICATION = "ReplicationConfigurationNotFoundError"
 
 
-def _replication_targets(reader: AwsReader, region: str, name: str) -> Any:
+def _replication(reader: AwsReader, region: str, name: str) -> dict[str, Any]:
+    """The bucket's replication attributes: destinations, RTC minutes, delete markers."""
     try:
         config = reader.call("s3", region, "get_bucket_replication", answers=(_NO_REPLICATION,),
                              Bucket=name)["ReplicationConfiguration"]
     except AwsReadError as error:
         if error.code == _NO_REPLICATION:
-            return []
-        return _unreadable(error)
-    return sorted({r["Destination"]["Bucket"].split(":::")[-1] for r in config.get("Rules") or []
-                   if r.get("Status", "Enabled") == "Enabled" and r.get("Destination", {}).get("Bucket")})
+            return {"replication_destination_buckets": [], "replication_time_minutes": None,
+                    "delete_marker_replication": False}
+        unread = _unreadable(error)
+        return dict.fromkeys(("replication_destination_buckets", "replication_time_minutes",
+                              "delete_marker_replication"), unread)
+    rules = [r for r in config.get("Rules") or [] if r.get("Status", "Enabled") == "Enabled"]
+    controls = [(r.get("Destination") or {}).get("ReplicationTime") or {} for r in rules]
+    minutes = None
+    if rules and all(c.get("Status") == "Enabled" for c in controls):
+        minutes = max((c.get("Time") or {}).get("Minutes") or 0 for c in controls) or None
+    return {"replication_destination_buckets": sorted({r["Destination"]["Bucket"].split(":::")[-1] for r in rules
+                                                       if r.get("Destination", {}).get("Bucket")}),
+            "replication_time_minutes": minutes,
+            "delete_marker_replication": bool(rules) and all(
+                (r.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled" for r in rules)}
 
 
 def s3_buckets(reader: AwsReader, region: str) -> list[Resource]:
@@ -256,14 +302,15 @@ def s3_buckets(reader: AwsReader, region: str) -> list[Resource]:
         name = bucket["Name"]
         if isinstance(where, Unreadable):
             found.append(_resource("s3_bucket", where, f"arn:aws:s3:::{name}", name=name, versioning=where,
-                                   replication_destination_buckets=where))
+                                   replication_destination_buckets=where, replication_time_minutes=where,
+                                   delete_marker_replication=where))
             continue
         if where != region:
             continue
         versioning = _detail(lambda: reader.call("s3", region, "get_bucket_versioning", Bucket=name)
                              .get("Status") or "Disabled")
         found.append(_resource("s3_bucket", region, f"arn:aws:s3:::{name}", name=name, versioning=versioning,
-                               replication_destination_buckets=_replication_targets(reader, region, name)))
+                               **_replication(reader, region, name)))
     return found
 
 
@@ -310,9 +357,12 @@ def cloudfront_distributions(reader: AwsReader, region: str) -> list[Resource]:
         behaviour = summary.get("DefaultCacheBehavior") or {}
         group = groups.get(behaviour.get("TargetOriginId"))
         failover = bool(group) and len((group.get("Members") or {}).get("Items") or []) >= 2
+        codes = ((group.get("FailoverCriteria") or {}).get("StatusCodes") or {}).get("Items") if group else None
         found.append(_resource("cloudfront_distribution", GLOBAL, summary.get("ARN", summary["Id"]), id=summary["Id"],
+                               comment=summary.get("Comment", ""),
                                aliases=list((summary.get("Aliases") or {}).get("Items") or []),
                                has_origin_failover=failover,
+                               origin_failover_status_codes=sorted(int(c) for c in codes or []),
                                viewer_protocol_policy=behaviour.get("ViewerProtocolPolicy")))
     return found
 
@@ -382,6 +432,45 @@ def iam_roles(reader: AwsReader, region: str) -> list[Resource]:
             for role in reader.paginate("iam", GLOBAL_REGION, "list_roles", "Roles")]
 
 
+def iam_role_policies(reader: AwsReader, region: str) -> list[Resource]:
+    """Inline policies of every role: one ListRolePolicies per role, one GetRolePolicy per policy."""
+    found = []
+    for role in reader.paginate("iam", GLOBAL_REGION, "list_roles", "Roles"):
+        name = role["RoleName"]
+        try:
+            policy_names = reader.paginate("iam", GLOBAL_REGION, "list_role_policies", "PolicyNames", RoleName=name)
+        except AwsReadError as error:
+            unread = _unreadable(error)
+            found.append(_resource("iam_role_policy", GLOBAL, f"{role['Arn']}/inline-policies", name=unread,
+                                   role=name, actions=unread, resources=unread))
+            continue
+        for policy_name in policy_names:
+            document = _detail(lambda: reader.call("iam", GLOBAL_REGION, "get_role_policy", RoleName=name,
+                                                   PolicyName=policy_name)["PolicyDocument"])
+            actions: Any = document
+            resources: Any = document
+            if not isinstance(document, Unreadable):
+                statements = _policy_statements(document)
+                allowed = [s for s in statements if s.get("Effect") == "Allow"]
+                actions = sorted({a for s in allowed for a in _listed(s.get("Action"))})
+                resources = sorted({r for s in allowed for r in _listed(s.get("Resource"))})
+            found.append(_resource("iam_role_policy", GLOBAL, f"{role['Arn']}/{policy_name}", name=policy_name,
+                                   role=name, actions=actions, resources=resources))
+    return found
+
+
+def _policy_statements(document: Any) -> list[dict]:
+    """boto3 decodes the URL-encoded document into a dict; a plain string is JSON."""
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    statements = document.get("Statement") or []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def cloudwatch_alarms(reader: AwsReader, region: str) -> list[Resource]:
     return [_resource("cloudwatch_alarm", region, alarm.get("AlarmArn", alarm["AlarmName"]), name=alarm["AlarmName"],
                       namespace=alarm.get("Namespace"), metric_name=alarm.get("MetricName"),
@@ -401,9 +490,11 @@ AWS_COLLECTORS: dict[str, tuple[str, Callable[[AwsReader, str], list[Resource]]]
     "route_table": ("ec2", route_tables),
     "load_balancer": ("elbv2", load_balancers),
     "lb_target_group": ("elbv2", lb_target_groups),
+    "autoscaling_group": ("autoscaling", autoscaling_groups),
     "eks_cluster": ("eks", eks_clusters),
     "eks_node_group": ("eks", eks_node_groups),
     "rds_instance": ("rds", rds_instances),
+    "elasticache_replication_group": ("elasticache", elasticache_replication_groups),
     "dynamodb_table": ("dynamodb", dynamodb_tables),
     "s3_bucket": ("s3", s3_buckets),
     "cognito_user_pool": ("cognito-idp", cognito_user_pools),
@@ -417,5 +508,6 @@ AWS_COLLECTORS: dict[str, tuple[str, Callable[[AwsReader, str], list[Resource]]]
     "acm_certificate": ("acm", acm_certificates),
     "kms_alias": ("kms", kms_aliases),
     "iam_role": ("iam", iam_roles),
+    "iam_role_policy": ("iam", iam_role_policies),
     "cloudwatch_alarm": ("cloudwatch", cloudwatch_alarms),
 }

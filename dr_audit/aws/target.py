@@ -19,7 +19,7 @@ from dr_audit.aws.collect import DEFAULT_CONCURRENCY, collect_aws
 from dr_audit.aws.reader import AwsReader, AwsReadError, ReaderSettings
 from dr_audit.aws.readonly import CREDENTIAL_OPERATIONS, READ_OPERATIONS, guard
 from dr_audit.inventory import Inventory
-from dr_audit.kinds import POLICY_KIND
+from dr_audit.kinds import KINDS, POLICY_KIND
 from dr_audit.model import Policy
 
 TARGETS = ("sandbox", "live")
@@ -34,7 +34,8 @@ class TargetOptions:
     """The ``--dr-target`` family of options."""
 
     target: str = "sandbox"
-    estate: str | None = None
+    estate: str | None = None  # --dr-estate; else the policy's sandbox.estate; else default_estate
+    default_estate: str | None = None
     estates_dir: Path | None = None
     endpoint_url: str | None = None
     profile: str | None = None
@@ -49,7 +50,7 @@ def read_plan_for(policy: Policy) -> dict[str, set[str]]:
     """kind -> regions the policy's rows look at (roles of rows and of comparator targets)."""
     plan: dict[str, set[str]] = {}
     for row in policy.rows:
-        if row.kind == POLICY_KIND:
+        if row.kind == POLICY_KIND or KINDS[row.kind].terraform_only:
             continue
         roles = {row.role} | {t.get("role") for t in row.args.get("targets", []) if isinstance(t, dict)}
         regions = {policy.region_of(r) for r in roles if policy.region_of(r)}
@@ -89,7 +90,9 @@ class LiveTarget:
         self.reader: AwsReader | None = None
         self.account_id: str | None = None
         self.account_error: str | None = None
-        self.home_region = next(iter(policy.roles.values())).region if policy.roles else "us-east-1"
+        # STS is called where the policy reads the account (never in another cloud's region)
+        read = sorted({region for regions in read_plan_for(policy).values() for region in regions})
+        self.home_region = read[0] if read else "us-east-1"
 
     @property
     def embedded(self) -> bool:

@@ -13,6 +13,7 @@ from dr_audit.checkov.fold import builtin_results, row_column
 from dr_audit.checkov.runner import CheckovRun
 from dr_audit.findings import Finding, SourceState, Status
 from dr_audit.inventory import Inventory
+from dr_audit.kinds import KINDS
 from dr_audit.model import Policy, Row
 from dr_audit.terraform.values import Unknown
 
@@ -131,6 +132,7 @@ def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
         "aggregate": row.aggregate,
         "expected": {"op": row.op or row.comparator, "value": _jsonable(row.value if row.op else row.args)},
         "managed_by": row.managed_by, "severity": row.severity, "problem": row.problem,
+        "terraform_only": row.kind in KINDS and KINDS[row.kind].terraform_only,
         "terraform": terraform, "live": live,
         "status": finding.status.value, "message": finding.message,
         "waived_status": finding.waived_status.value if finding.waived_status else None,

@@ -7,9 +7,13 @@ shapes with Stubber in the tests.
 
 - DynamoDB global tables: moto ignores ``UpdateTable(ReplicaUpdates=...)``.
   The shim records the replica regions, creates the replica table in each
-  region (as AWS does) and reports them in ``DescribeTable.Table.Replicas``.
+  region (as AWS does) and reports the other members in each region's
+  ``DescribeTable.Table.Replicas``.
 - CloudFront origin failover: moto refuses a default behaviour that targets
   an origin group. The shim accepts origin-group ids as targets.
+- S3 replication: moto answers ``GetBucketReplication`` with every rule's
+  ``DeleteMarkerReplication`` as Disabled whatever was put. The shim answers
+  with the rule's own ``DeleteMarkerReplication`` and ``Filter``.
 - CloudFront ids are random in moto; an estate that must match a policy's
   distribution id pins it with :func:`pin_distribution_id`.
 """
@@ -31,6 +35,7 @@ def apply_shims() -> None:
             return
         _dynamodb_global_table_replicas()
         _cloudfront_origin_group_targets()
+        _s3_replication_rule_fields()
         _applied = True
 
 
@@ -55,6 +60,11 @@ def _dynamodb_global_table_replicas() -> None:
                 elif "Delete" in update:
                     regions.discard(update["Delete"]["RegionName"])
             table.shim_replica_regions = sorted(regions)
+            # each replica, described in its own region, names the other members
+            for region in regions:
+                replica = dynamodb_backends[self.current_account][region].tables.get(table.name)
+                if replica is not None:
+                    replica.shim_replica_regions = sorted((regions - {region}) | {self.region})
         return original_update(self)
 
     def describe(self, base_key: str = "TableDescription") -> dict:
@@ -98,6 +108,28 @@ def _cloudfront_origin_group_targets() -> None:
         original_init(self, config)
 
     models.DistributionConfig.__init__ = init
+
+
+def _s3_replication_rule_fields() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    def stored_rule(rule: dict) -> dict:
+        answer = {key: rule[key] for key in ("ID", "Priority", "Status", "Destination") if key in rule}
+        answer["Filter"] = rule.get("Filter") or {"Prefix": rule.get("Prefix", "")}
+        answer["DeleteMarkerReplication"] = rule.get("DeleteMarkerReplication") or {"Status": "Disabled"}
+        return answer
+
+    def get_bucket_replication(self) -> Any:
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        return self.serialized(ActionResult({"ReplicationConfiguration": {
+            "Role": replication["Role"], "Rules": [stored_rule(r) for r in replication["Rule"]]}}))
+
+    S3Response.get_bucket_replication = get_bucket_replication
 
 
 def pin_distribution_id(account_id: str, distribution_id: str, pinned: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from dr_audit.errors import TerraformError
 from dr_audit.inventory import AttributeValue, Inventory, Resource
-from dr_audit.kinds import BOOL, INT, KINDS, NUMBER, STR, STR_LIST
+from dr_audit.kinds import BOOL, INT, INT_LIST, KINDS, NUMBER, STR, STR_LIST
 from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
 from dr_audit.terraform.mappings import MAPPINGS, Reader
 from dr_audit.terraform.module import ModuleInstance, ResourceInstance
@@ -134,6 +134,8 @@ def _coerce(value: AttributeValue, type_: str) -> AttributeValue:
             raw = str(raw)
         elif type_ == STR_LIST and isinstance(raw, list):
             raw = [str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in raw]
+        elif type_ == INT_LIST and isinstance(raw, list):
+            raw = [int(float(x)) if isinstance(x, (str, float)) and not isinstance(x, bool) else x for x in raw]
     except ValueError:
         return AttributeValue(Unknown(value.expression or str(raw), f"{raw!r} is not a {type_}"),
                               value.file, value.line, value.expression, value.note)

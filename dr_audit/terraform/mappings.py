@@ -8,6 +8,7 @@ or Unknown when AWS chooses it at apply time.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from dr_audit import arns
@@ -99,6 +100,44 @@ class Reader:
         found = read(other)
         return AttributeValue(found.value, where.file, where.line, where.expression,
                               f"via {other.instance.address} ({found.file}:{found.line})")
+
+    def linked_names(self, name: str, read: Callable[["Reader"], AttributeValue]) -> AttributeValue:
+        """``read`` over every instance a list argument refers to: ``[aws_lb_target_group.web.arn]``."""
+        evidence = self.instance.evidence(name)
+        if evidence is None:
+            return self._at_block([], f"{name} not set")
+        items = evidence.value if isinstance(evidence.value, list) else [evidence.value]
+        names = []
+        for item in items:
+            if isinstance(item, Ref) and item.address in self.by_address:
+                found = read(Reader(self.by_address[item.address], self.by_address, self.by_type))
+                if not found.known:
+                    return AttributeValue(found.value, evidence.file, evidence.line, evidence.expression)
+                names.append(found.value)
+            elif is_known(item) and not isinstance(item, Ref):
+                names.append(item.rsplit("/", 2)[-2] if isinstance(item, str) and item.count("/") >= 2 else item)
+            else:
+                reason = "refers to something not declared in this code" if isinstance(item, Ref) else getattr(
+                    item, "reason", "unresolved")
+                return AttributeValue(Unknown(evidence.expression or name, reason), evidence.file, evidence.line,
+                                      evidence.expression)
+        return AttributeValue(names, evidence.file, evidence.line, evidence.expression)
+
+    def region_of_reference(self, name: str) -> AttributeValue:
+        """The region of what argument ``name`` names: a declared resource's provider region, or an ARN's."""
+        evidence = self.instance.evidence(name)
+        if evidence is None:
+            return self._at_block(None, f"{name} not set")
+        value = evidence.value
+        where = (evidence.file, evidence.line, evidence.expression)
+        if isinstance(value, Ref) and value.address in self.by_address:
+            other = self.by_address[value.address]
+            return AttributeValue(other.region, *where, f"via {other.address} ({other.file}:{other.line})")
+        if isinstance(value, str) and value.startswith("arn:") and len(value.split(":")) > 4:
+            return AttributeValue(value.split(":")[3], *where)
+        reason = "refers to something not declared in this code" if isinstance(value, Ref) else getattr(
+            value, "reason", f"not an ARN: {value!r}")
+        return AttributeValue(Unknown(evidence.expression or name, reason), *where)
 
     def attached(self, type_: str, argument: str) -> list["Reader"]:
         """Instances of ``type_`` whose ``argument`` refers to this instance (or its name)."""
@@ -215,6 +254,25 @@ def lb_target_group(r: Reader) -> dict:
             "health_check_matcher": r.nested("health_check.matcher", "200")}
 
 
+def autoscaling_group(r: Reader) -> dict:
+    minimum = r.arg("min_size")
+    desired = r.arg("desired_capacity")
+    if not r.instance.has("desired_capacity"):
+        desired = AttributeValue(minimum.value, minimum.file, minimum.line, minimum.expression,
+                                 "desired_capacity not set: AWS starts at min_size")
+    return {"name": r.arg("name", unset_reason="not set: a name is generated at apply time"),
+            "min_size": minimum, "max_size": r.arg("max_size"), "desired_capacity": desired,
+            "health_check_type": r.arg("health_check_type", "EC2"),
+            "target_groups": _sorted(r.linked_names("target_group_arns", lambda t: t.arg(
+                "name", unset_reason="a name is generated at apply time")))}
+
+
+def _sorted(value: AttributeValue) -> AttributeValue:
+    if not isinstance(value.value, list):
+        return value
+    return AttributeValue(sorted(value.value, key=str), value.file, value.line, value.expression, value.note)
+
+
 def eks_cluster(r: Reader) -> dict:
     configs = r.blocks("encryption_config")
     encrypted = any("secrets" in (c.get_attribute("resources") or []) for c in configs
@@ -282,7 +340,42 @@ def rds_instance(r: Reader) -> dict:
             "is_read_replica": AttributeValue(replica, r.instance.file, r.instance.line),
             "replicate_source_identifier": source_id,
             "replicate_source_region": source_region,
-            "storage_encrypted": r.arg("storage_encrypted", False)}
+            "storage_encrypted": _storage_encrypted(r, replica),
+            "kms_key_region": _kms_key_region(r, replica),
+            "deletion_protection": r.arg("deletion_protection", False)}
+
+
+def _kms_key_region(r: Reader, replica: bool) -> AttributeValue:
+    """The key's region; unset, an encrypted instance uses its own region's aws/rds key."""
+    if r.instance.has("kms_key_id"):
+        return r.region_of_reference("kms_key_id")
+    encrypted = _storage_encrypted(r, replica)
+    if not encrypted.known:
+        return encrypted
+    if encrypted.value:
+        return AttributeValue(r.instance.region, encrypted.file, encrypted.line, encrypted.expression,
+                              "kms_key_id not set: the region's default aws/rds key")
+    return r._at_block(None, "not encrypted")
+
+
+def _storage_encrypted(r: Reader, replica: bool) -> AttributeValue:
+    """Unset on a replica, encryption follows its KMS key or, without one, its source."""
+    if r.instance.has("storage_encrypted") or not replica:
+        return r.arg("storage_encrypted", False)
+    key = r.instance.evidence("kms_key_id")
+    if key is not None:
+        return AttributeValue(True, key.file, key.line, key.expression, "storage_encrypted not set: a KMS key encrypts it")
+    return r._at_block(Unknown(f"{r.instance.address}.storage_encrypted",
+                               "not set: a replica inherits it from its source at apply time"), "storage_encrypted not set")
+
+
+def elasticache_replication_group(r: Reader) -> dict:
+    return {"id": r.arg("replication_group_id"), "node_type": r.arg("node_type"),
+            "multi_az": r.arg("multi_az_enabled", False),
+            "automatic_failover": r.arg("automatic_failover_enabled", False),
+            "transit_encryption": r.arg("transit_encryption_enabled", False),
+            "at_rest_encryption": r.arg("at_rest_encryption_enabled", False),
+            "snapshot_retention_limit": r.arg("snapshot_retention_limit", 0)}
 
 
 def dynamodb_table(r: Reader) -> dict:
@@ -315,18 +408,69 @@ def s3_bucket(r: Reader) -> dict:
         versioning = _derived("Enabled" if enabled.value else "Suspended", enabled)
     destinations: list[Any] = []
     where = r._at_block([], "no replication configuration in code")
-    for attached in r.attached("aws_s3_bucket_replication_configuration", "bucket"):
-        for rule in attached.blocks("rule"):
-            for destination in rule.blocks("destination"):
-                evidence = destination.evidence("bucket")
-                if evidence is not None:
-                    value = _plain(evidence.value, evidence.expression)
-                    destinations.append(value.split(":::")[-1] if isinstance(value, str) else value)
-                    where = AttributeValue(None, evidence.file, evidence.line, evidence.expression)
+    rules = [rule for attached in r.attached("aws_s3_bucket_replication_configuration", "bucket")
+             for rule in attached.blocks("rule") if rule.get_attribute("status") != "Disabled"]
+    for rule in rules:
+        for destination in rule.blocks("destination"):
+            evidence = destination.evidence("bucket")
+            if evidence is not None:
+                value = _bucket_named(r, evidence.value)
+                value = _plain(value, evidence.expression)
+                destinations.append(value.split(":::")[-1] if isinstance(value, str) else value)
+                where = AttributeValue(None, evidence.file, evidence.line, evidence.expression)
     return {"name": r.arg("bucket", unset_reason="not set: a name is generated at apply time"),
             "versioning": versioning,
             "replication_destination_buckets": AttributeValue(destinations, where.file, where.line, where.expression,
-                                                              where.note)}
+                                                              where.note),
+            "replication_time_minutes": _replication_time(r, rules),
+            "delete_marker_replication": _delete_markers(r, rules)}
+
+
+def _bucket_named(r: Reader, value: Any) -> Any:
+    """A bucket's ARN or id is known at plan time when its name is: follow the reference."""
+    if isinstance(value, Ref) and value.attribute in ("arn", "id", "bucket") and value.address in r.by_address:
+        target = r.by_address[value.address]
+        if target.type == "aws_s3_bucket":
+            name = target.evidence("bucket")
+            if name is not None and isinstance(name.value, str):
+                return name.value
+    return value
+
+
+def _replication_time(r: Reader, rules: list) -> AttributeValue:
+    """The RTC threshold every enabled rule keeps (the largest), None when any rule has none."""
+    if not rules:
+        return r._at_block(None, "no replication rule in code")
+    minutes = []
+    for rule in rules:
+        controls = [c for d in rule.blocks("destination") for c in d.blocks("replication_time")]
+        if not controls or controls[0].get_attribute("status") != "Enabled":
+            return AttributeValue(None, r.instance.file, rule.line, None, "a rule has no replication_time")
+        times = controls[0].blocks("time")
+        evidence = times[0].evidence("minutes") if times else None
+        if evidence is None:
+            return AttributeValue(None, r.instance.file, controls[0].line, None, "replication_time has no minutes")
+        if not is_known(evidence.value):
+            return AttributeValue(_plain(evidence.value, evidence.expression), evidence.file, evidence.line,
+                                  evidence.expression)
+        minutes.append((evidence.value, evidence))
+    value, evidence = max(minutes, key=lambda m: m[0])
+    return AttributeValue(value, evidence.file, evidence.line, evidence.expression)
+
+
+def _delete_markers(r: Reader, rules: list) -> AttributeValue:
+    if not rules:
+        return r._at_block(False, "no replication rule in code")
+    for rule in rules:
+        blocks = rule.blocks("delete_marker_replication")
+        evidence = blocks[0].evidence("status") if blocks else None
+        if evidence is None:
+            return AttributeValue(False, r.instance.file, rule.line, None, "a rule has no delete_marker_replication")
+        if evidence.value != "Enabled":
+            return AttributeValue(_plain(evidence.value, evidence.expression) == "Enabled" if is_known(evidence.value)
+                                  else _plain(evidence.value, evidence.expression),
+                                  evidence.file, evidence.line, evidence.expression)
+    return AttributeValue(True, evidence.file, evidence.line, evidence.expression)
 
 
 def ecr_repository(r: Reader) -> dict:
@@ -361,9 +505,19 @@ def cloudfront_distribution(r: Reader) -> dict:
     group_ids = [g.get_attribute("origin_id") for g in groups]
     target = r.nested("default_cache_behavior.target_origin_id")
     failover = _derived(bool(groups) and target.value in group_ids, target)
+    codes = _derived([], target, note="the default behaviour does not target an origin group")
+    for group in groups:
+        if target.known and group.get_attribute("origin_id") == target.value:
+            criteria = group.blocks("failover_criteria")
+            evidence = criteria[0].evidence("status_codes") if criteria else None
+            codes = (AttributeValue(_plain(evidence.value, evidence.expression), evidence.file, evidence.line,
+                                    evidence.expression) if evidence is not None
+                     else AttributeValue([], r.instance.file, group.line, None, "origin group has no failover_criteria"))
     return {"id": r._at_block(Unknown(f"{r.instance.address}.id", "assigned by AWS at apply time"), "computed"),
+            "comment": r.arg("comment", ""),
             "aliases": r.arg("aliases", []),
             "has_origin_failover": failover,
+            "origin_failover_status_codes": codes,
             "viewer_protocol_policy": r.nested("default_cache_behavior.viewer_protocol_policy")}
 
 
@@ -398,6 +552,31 @@ def route53_health_check(r: Reader) -> dict:
             "failure_threshold": r.arg("failure_threshold", 3)}
 
 
+def iam_role_policy(r: Reader) -> dict:
+    document = r.arg("policy")
+    actions = resources = document
+    if document.known:
+        try:
+            parsed = json.loads(document.value) if isinstance(document.value, str) else document.value
+            statements = parsed.get("Statement", [])
+            statements = statements if isinstance(statements, list) else [statements]
+            allowed = [s for s in statements if isinstance(s, dict) and s.get("Effect") == "Allow"]
+            actions = AttributeValue(sorted({a for s in allowed for a in _as_list(s.get("Action"))}), document.file,
+                                     document.line, document.expression)
+            resources = AttributeValue(sorted({x for s in allowed for x in _as_list(s.get("Resource"))}),
+                                       document.file, document.line, document.expression)
+        except (ValueError, AttributeError, TypeError) as error:
+            actions = resources = AttributeValue(Unknown(document.expression or "policy", f"not a policy document: {error}"),
+                                                 document.file, document.line, document.expression)
+    return {"name": r.arg("name", unset_reason="not set: a name is generated at apply time"),
+            "role": r.linked("role", lambda role: role.arg("name", unset_reason="a name is generated at apply time")),
+            "actions": actions, "resources": resources}
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def cloudwatch_alarm(r: Reader) -> dict:
     actions = r.arg("alarm_actions", [])
     return {"name": r.arg("alarm_name"), "namespace": r.arg("namespace", None),
@@ -407,6 +586,47 @@ def cloudwatch_alarm(r: Reader) -> dict:
             "has_actions": (AttributeValue(bool(actions.value), actions.file, actions.line, actions.expression,
                                            actions.note) if isinstance(actions.value, list)
                             else actions)}
+
+
+def gcp_sql_instance(r: Reader) -> dict:
+    return {"name": r.arg("name", unset_reason="not set: a name is generated at apply time"),
+            "database_version": r.arg("database_version"),
+            "availability_type": r.nested("settings.availability_type", "ZONAL"),
+            "backup_enabled": r.nested("settings.backup_configuration.enabled", False),
+            "point_in_time_recovery": r.nested("settings.backup_configuration.point_in_time_recovery_enabled", False),
+            "deletion_protection": r.arg("deletion_protection", True)}
+
+
+def gcp_redis_instance(r: Reader) -> dict:
+    return {"name": r.arg("name"), "tier": r.arg("tier", "BASIC"),
+            "replica_count": r.arg("replica_count", unset_reason="not set: chosen by the service for the tier"),
+            "redis_version": r.arg("redis_version", unset_reason="not set: the service's current default")}
+
+
+def cloudflare_lb_monitor(r: Reader) -> dict:
+    return {"description": r.arg("description", None), "type": r.arg("type", "http"), "path": r.arg("path", "/"),
+            "interval": r.arg("interval", 60), "retries": r.arg("retries", 2), "timeout": r.arg("timeout", 5),
+            "expected_codes": r.arg("expected_codes", None)}
+
+
+def cloudflare_lb_pool(r: Reader) -> dict:
+    origins = r.blocks("origins")
+    names = [_plain(o.get_attribute("name"), "origins.name") for o in origins]
+    monitor = r.instance.evidence("monitor")
+    return {"name": r.arg("name"),
+            "origins": AttributeValue(names, r.instance.file, origins[0].line if origins else r.instance.line,
+                                      None, None if origins else "no origins blocks"),
+            "has_monitor": AttributeValue(monitor is not None and monitor.value is not None,
+                                          monitor.file if monitor else r.instance.file,
+                                          monitor.line if monitor else r.instance.line),
+            "minimum_origins": r.arg("minimum_origins", 1)}
+
+
+def cloudflare_load_balancer(r: Reader) -> dict:
+    pool_name = lambda p: p.arg("name")
+    return {"name": r.arg("name"), "default_pools": r.linked_names("default_pool_ids", pool_name),
+            "fallback_pool": r.linked("fallback_pool_id", pool_name),
+            "steering_policy": r.arg("steering_policy", "off"), "proxied": r.arg("proxied", False)}
 
 
 #: Terraform (mode, type) -> (kind, mapping)
@@ -420,9 +640,12 @@ MAPPINGS: dict[tuple[str, str], tuple[str, Callable[[Reader], dict]]] = {
     ("managed", "aws_alb"): ("load_balancer", load_balancer),
     ("managed", "aws_lb_target_group"): ("lb_target_group", lb_target_group),
     ("managed", "aws_alb_target_group"): ("lb_target_group", lb_target_group),
+    ("managed", "aws_autoscaling_group"): ("autoscaling_group", autoscaling_group),
     ("managed", "aws_eks_cluster"): ("eks_cluster", eks_cluster),
     ("managed", "aws_eks_node_group"): ("eks_node_group", eks_node_group),
     ("managed", "aws_db_instance"): ("rds_instance", rds_instance),
+    ("managed", "aws_elasticache_replication_group"): ("elasticache_replication_group",
+                                                        elasticache_replication_group),
     ("managed", "aws_dynamodb_table"): ("dynamodb_table", dynamodb_table),
     ("data", "aws_dynamodb_table"): ("dynamodb_table", dynamodb_table_data),
     ("managed", "aws_s3_bucket"): ("s3_bucket", s3_bucket),
@@ -438,5 +661,11 @@ MAPPINGS: dict[tuple[str, str], tuple[str, Callable[[Reader], dict]]] = {
     ("managed", "aws_acm_certificate"): ("acm_certificate", lambda r: {"domain_name": r.arg("domain_name")}),
     ("managed", "aws_kms_alias"): ("kms_alias", lambda r: {"name": r.arg("name")}),
     ("managed", "aws_iam_role"): ("iam_role", lambda r: {"name": r.arg("name", unset_reason="not set: a name is generated")}),
+    ("managed", "aws_iam_role_policy"): ("iam_role_policy", iam_role_policy),
     ("managed", "aws_cloudwatch_metric_alarm"): ("cloudwatch_alarm", cloudwatch_alarm),
+    ("managed", "google_sql_database_instance"): ("gcp_sql_instance", gcp_sql_instance),
+    ("managed", "google_redis_instance"): ("gcp_redis_instance", gcp_redis_instance),
+    ("managed", "cloudflare_load_balancer_monitor"): ("cloudflare_lb_monitor", cloudflare_lb_monitor),
+    ("managed", "cloudflare_load_balancer_pool"): ("cloudflare_lb_pool", cloudflare_lb_pool),
+    ("managed", "cloudflare_load_balancer"): ("cloudflare_load_balancer", cloudflare_load_balancer),
 }
