@@ -16,7 +16,7 @@ from dr_audit.inventory import AttributeValue, Inventory, Resource, unreadable
 from dr_audit.kinds import KINDS, POLICY_KIND
 from dr_audit.model import Policy, Row
 from dr_audit.operators import OPERATORS
-from dr_audit.terraform.values import Unknown, is_known
+from dr_audit.terraform.values import Unknown
 
 
 @dataclass

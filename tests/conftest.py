@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -48,6 +49,27 @@ def one(inventory, kind: str, mode: str = "managed", **select):
 
 
 ESTATES = REPO / "fixtures" / "estates"
+
+#: a strict pytest configuration for a copied audit suite; add settings after it
+AUDIT_CONFIG = '[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n'
+
+
+def install_audit_suite(directory: Path, config: str | None = None) -> Path:
+    """Make ``directory`` a project that runs ``pytest audits/`` as a user does: the audit
+    suite and the plugin hook, plus a ``pyproject.toml`` holding ``config`` when given
+    (without one, the repository's own configuration is found from the policy's path)."""
+    shutil.copytree(REPO / "audits", directory / "audits")
+    (directory / "conftest.py").write_text('pytest_plugins = ["dr_audit.plugin"]\n')
+    if config is not None:
+        (directory / "pyproject.toml").write_text(config)
+    return directory
+
+
+@pytest.fixture
+def suite(pytester):
+    """A pytester project with the audit suite and the shipped estates."""
+    install_audit_suite(pytester.path, AUDIT_CONFIG + f'dr_estates_dir = "{ESTATES}"\n')
+    return pytester
 
 
 @pytest.fixture(scope="session")

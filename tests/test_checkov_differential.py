@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 
 import pytest
 
@@ -16,7 +15,7 @@ from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, run_checkov
 from dr_audit.evaluate import evaluate_static
 from dr_audit.policy import load_policy
 from dr_audit.terraform.collector import collect_terraform
-from tests.conftest import POLICY, REPO, write_tree
+from tests.conftest import POLICY, REPO, install_audit_suite, write_tree
 
 EXPORT = REPO / "policies" / "checkov" / "portforge-dr"
 ROOTS = {"primary": "primary", "dr": "dr"}
@@ -167,8 +166,7 @@ def test_checkov_that_cannot_run_is_an_error_with_the_reason(tmp_path):
 
 
 def test_the_audit_shows_checkov_beside_each_row_and_its_own_test_item(pytester):
-    shutil.copytree(REPO / "audits", pytester.path / "audits")
-    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
+    install_audit_suite(pytester.path)
     result = pytester.runpytest_subprocess("audits", "--dr-policy", str(POLICY), "--dr-mode", "static",
                                            "--dr-checkov", "on", "-p", "no:cacheprovider", "-rA")
     # (fnmatch treats [] as a character class: ? stands for each bracket)

@@ -4,7 +4,6 @@ sandbox, in a separate process as a user runs it, on each shipped estate."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -12,15 +11,6 @@ from tests.conftest import ESTATES, POLICY, REPO
 
 AS_FOUND_PROBLEMS = {1: "OPEN", 2: "FIXED_IN_CODE_NOT_APPLIED", 3: "FIXED_IN_CODE_NOT_APPLIED", 4: "OPEN",
                      5: "FIXED_IN_CODE_NOT_APPLIED"}
-
-
-@pytest.fixture
-def suite(pytester):
-    shutil.copytree(REPO / "audits", pytester.path / "audits")
-    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
-    pytester.makefile(".toml", pyproject='[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n'
-                                         f'dr_estates_dir = "{ESTATES}"\n')
-    return pytester
 
 
 def audit(pytester, *args):

@@ -6,20 +6,10 @@ estate's gap (or the written policy's own contradiction) should make fail."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from tests.conftest import ESTATES, REPO
-
-
-@pytest.fixture
-def suite(pytester):
-    shutil.copytree(REPO / "audits", pytester.path / "audits")
-    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
-    pytester.makefile(".toml", pyproject='[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n'
-                                         f'dr_estates_dir = "{ESTATES}"\n')
-    return pytester
+from tests.conftest import REPO
 
 
 def audit(pytester, policy: str, *args):

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ESTATES, POLICY, REPO
+from tests.conftest import AUDIT_CONFIG, ESTATES, POLICY, REPO, install_audit_suite
 from tests.test_full_audit import AS_FOUND_PROBLEMS
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -45,10 +44,7 @@ def as_found_report(tmp_path_factory):
     import sys
 
     work = tmp_path_factory.mktemp("report")
-    shutil.copytree(REPO / "audits", work / "audits")
-    (work / "conftest.py").write_text('pytest_plugins = ["dr_audit.plugin"]\n')
-    (work / "pyproject.toml").write_text('[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n'
-                                         f'dr_estates_dir = "{ESTATES}"\n')
+    install_audit_suite(work, AUDIT_CONFIG + f'dr_estates_dir = "{ESTATES}"\n')
     subprocess.run([sys.executable, "-m", "pytest", "audits", "-q", "-p", "no:cacheprovider", "--dr-policy",
                     str(POLICY), "--dr-estate", "portforge-as-found"], cwd=work, capture_output=True, timeout=600)
     return work / "reports" / "dr-audit.html", json.loads((work / "reports" / "dr-audit.json").read_text())

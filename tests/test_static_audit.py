@@ -5,12 +5,11 @@ from real evidence, with its pytest outcome, terminal message and JSON row."""
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 
 import pytest
 
-from tests.conftest import POLICY, REPO, write_tree
+from tests.conftest import AUDIT_CONFIG, POLICY, install_audit_suite, write_tree
 
 POLICY_HEAD = """\
 policy: {name: mini, title: Mini policy}
@@ -85,9 +84,7 @@ TERRAFORM = {
 @pytest.fixture
 def project(pytester):
     """A directory holding the audit suite, the plugin hook, a policy and Terraform."""
-    shutil.copytree(REPO / "audits", pytester.path / "audits")
-    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
-    pytester.makefile(".toml", pyproject='[tool.pytest]\nstrict = true\nmarkers = ["dr_row: row"]\n')
+    install_audit_suite(pytester.path, AUDIT_CONFIG)
     write_tree(pytester.path, {"policy.yaml": POLICY_HEAD + ROWS, **TERRAFORM})
     return pytester
 
@@ -181,8 +178,7 @@ def test_an_unknown_estate_is_a_usage_error_listing_the_known_ones(project):
 
 def test_shipped_policy_on_shipped_fixtures(pytester):
     """The CI gate's job: fails exactly where code (or the policy) contradicts the policy."""
-    shutil.copytree(REPO / "audits", pytester.path / "audits")
-    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
+    install_audit_suite(pytester.path)
     result = pytester.runpytest("audits", "--dr-policy", str(POLICY), "--dr-mode", "static", "-p", "no:cacheprovider")
     report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
     failing = sorted(r["id"] for r in report["rows"] if r["status"] == "FAIL")

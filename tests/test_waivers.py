@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import textwrap
 
 import pytest
@@ -13,7 +12,7 @@ from dr_audit.errors import PolicyErrors
 from dr_audit.findings import Finding, SourceEvidence, SourceState, Status
 from dr_audit.policy import load_policy
 from dr_audit.waivers import apply_waiver, load_waivers
-from tests.conftest import POLICY, REPO
+from tests.conftest import POLICY, install_audit_suite
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -82,8 +81,7 @@ def test_bad_waivers_are_errors_naming_file_line_and_row(tmp_path):
 
 
 def test_the_audit_shows_a_waived_row_as_xfail_and_a_bad_waiver_stops_it(pytester):
-    shutil.copytree(REPO / "audits", pytester.path / "audits")
-    pytester.makeconftest('pytest_plugins = ["dr_audit.plugin"]\n')
+    install_audit_suite(pytester.path)
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     (pytester.path / "waivers.yaml").write_text(textwrap.dedent(f"""\
         waivers:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from lark import Token, Tree
 
 from dr_audit.terraform.functions import FUNCTIONS, FunctionError, _tostring
-from dr_audit.terraform.values import Ref, Unknown, as_unknown, first_unknown, is_known
+from dr_audit.terraform.values import Ref, Unknown, as_unknown, is_known
 
 _SKIP = "new_line_or_comment"
 
