@@ -15,6 +15,7 @@ from dr_audit.inventory import Inventory
 from dr_audit.model import Policy
 from dr_audit.policy import load_policy
 from dr_audit.report.json_report import git_commit
+from dr_audit.secrets import Redactor
 from dr_audit.terraform.collector import collect_terraform
 from dr_audit.waivers import Waiver, apply_waiver, load_waivers
 
@@ -56,6 +57,7 @@ class AuditContext:
         self._terraform: Inventory | None = None
         self._live: Inventory | None = None
         self._findings: dict[str, Finding] = {}
+        self._redactor: Redactor | None = None
         # the policy's exported checks live beside it: policies/checkov/<policy-name>/
         self.checkov_checks = (Path(self.policy.path).parent / "checkov" / self.policy.name
                                if checkov and self.terraform_root is not None else None)
@@ -100,8 +102,29 @@ class AuditContext:
                 finding = evaluate_live(row, self.policy, self.live)
             else:
                 finding = evaluate_full(row, self.policy, self.terraform, self.live)
-            self._findings[row_id] = apply_waiver(finding, self.waivers.get(row_id), self.today)
+            self._findings[row_id] = self._masked(apply_waiver(finding, self.waivers.get(row_id), self.today))
         return self._findings[row_id]
+
+    @property
+    def redactor(self) -> Redactor:
+        """Masks every secret value the Terraform holds (and live credentials) in any text."""
+        values = set(self.terraform.secrets) if self.terraform is not None else set()
+        if self.target is not None:
+            values |= self.target.secrets()
+        if self._redactor is None or self._redactor.values != values:
+            self._redactor = Redactor(values)
+        return self._redactor
+
+    def _masked(self, finding: Finding) -> Finding:
+        redact = self.redactor
+        if not redact:
+            return finding
+        for evidence in (finding.terraform, finding.live):
+            for name in ("value", "detail", "address", "id", "error"):
+                setattr(evidence, name, redact.data(getattr(evidence, name)))
+        finding.message = redact.text(finding.message)
+        finding.skip_reason = redact.text(finding.skip_reason) if finding.skip_reason else finding.skip_reason
+        return finding
 
     def all_findings(self) -> dict[str, Finding]:
         return {row.id: self.finding(row.id) for row in self.policy.rows}

@@ -90,6 +90,8 @@ class Inventory:
     errors: list[SourceError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)
+    #: values the source holds that must never be printed (see dr_audit.secrets)
+    secrets: set[str] = field(default_factory=set)
 
     def errors_for(self, kind: str, region: str | None) -> list:
         """The read errors that could hide a ``kind`` resource in ``region``.

@@ -34,6 +34,10 @@ _DOCUMENT = pytest.StashKey[dict]()
 AUDIT_SUITE = "audits"
 
 
+#: the exit status of a run that could not read all of its evidence (clear of pytest's own 0-6)
+EXIT_INCOMPLETE = 10
+
+
 class PolicyRowError(Exception):
     """A row's evidence could not be read: reported as a pytest error, not a failure."""
 
@@ -63,6 +67,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"AWS reads in flight at once (default {DEFAULT_CONCURRENCY})")
     group.addoption("--dr-retry-mode", default="standard", choices=("standard", "adaptive"),
                     help="botocore retry mode for AWS reads")
+    group.addoption("--dr-max-attempts", default=5, type=int,
+                    help="attempts per AWS read, the first included, before it is an ERROR (default 5)")
+    group.addoption("--dr-read-timeout", default=30.0, type=float,
+                    help="seconds to wait for an AWS response before retrying it (default 30)")
     group.addoption("--dr-waivers", default=None,
                     help="waivers YAML (default: the dr_waivers ini setting; absent file: no waivers)")
     parser.addini("dr_waivers", "waivers YAML applied when --dr-waivers is not given")
@@ -119,7 +127,8 @@ def _target_options(config: pytest.Config) -> TargetOptions:
         estates_dir=estates if estates.is_absolute() else config.rootpath / estates,
         endpoint_url=config.getoption("--dr-aws-endpoint-url"), profile=config.getoption("--dr-profile"),
         role_arn=config.getoption("--dr-role-arn"), external_id=config.getoption("--dr-external-id"),
-        concurrency=config.getoption("--dr-concurrency"), retry_mode=config.getoption("--dr-retry-mode"))
+        concurrency=config.getoption("--dr-concurrency"), retry_mode=config.getoption("--dr-retry-mode"),
+        max_attempts=config.getoption("--dr-max-attempts"), read_timeout=config.getoption("--dr-read-timeout"))
 
 
 def audit_context(config: pytest.Config) -> AuditContext:
@@ -247,6 +256,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                                          config.rootpath)
         except ChangedFilesError as error:
             document["changed_files_error"] = str(error)
+    document["run"]["incomplete"] = incomplete(context)
+    # findings are masked already; this also covers error messages that quote an input
+    document = context.redactor.data(document)
     text = dumps(document)
     write_atomically(_path(config, "--dr-json"), text)
     write_atomically(_path(config, "--dr-html"), render_html(document))
@@ -256,6 +268,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         prune(history, config.getoption("--dr-history-keep"))
     config.stash[_DOCUMENT] = document
     config.stash[_CONTEXT] = context
+    if incomplete(context) and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = EXIT_INCOMPLETE
+
+
+def incomplete(context: AuditContext) -> list[str]:
+    """Why the run's evidence is incomplete (rows ERROR, unreadable files or reads); empty when complete."""
+    reasons = []
+    errors = [f for f in context.all_findings().values() if f.status is Status.ERROR]
+    if errors:
+        reasons.append(f"{len(errors)} row(s) ERROR")
+    if context.terraform is not None and context.terraform.errors:
+        reasons.append(f"{len(context.terraform.errors)} unreadable Terraform input(s)")
+    if context.live is not None and context.live.errors:
+        reasons.append(f"{len(context.live.errors)} unreadable account read(s)")
+    return reasons
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -310,10 +337,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     terminalreporter.write_sep("=", "DR audit")
     terminalreporter.write_line(f"policy {context.policy.name}: {len(context.policy.rows)} rows ({shown})")
+    redact = context.redactor
     for error in (context.terraform.errors if context.terraform else []):
-        terminalreporter.write_line(f"unreadable input: {error}")
+        terminalreporter.write_line(redact.text(f"unreadable input: {error}"))
     for error in (context.live.errors if context.live else []):
-        terminalreporter.write_line(f"unreadable in the account: {error}")
+        terminalreporter.write_line(redact.text(f"unreadable in the account: {error}"))
     if context.target is not None:
         info = context.target.describe()
         terminalreporter.write_line(f"account {context.target.account_id or 'unknown'} via {info['endpoint']}"
@@ -335,3 +363,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                 terminalreporter.write_line(f"  {row['status']:<10} {row['id']} ({where})")
     terminalreporter.write_line(f"report: {_path(config, '--dr-json')} and {_path(config, '--dr-html')}"
                                 f" (SARIF: {_path(config, '--dr-sarif')})")
+    reasons = incomplete(context)
+    if reasons:
+        terminalreporter.write_line(f"AUDIT INCOMPLETE: {', '.join(reasons)}; no verdict on those rows "
+                                    f"(exit status {EXIT_INCOMPLETE})", red=True, bold=True)

@@ -3,6 +3,7 @@ shipped IAM policy grants exactly what a full audit uses."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -61,17 +62,54 @@ def test_guard_accepts_a_custom_allowlist_and_still_refuses_the_rest(sandbox):
         client.assume_role(RoleArn="arn:aws:iam::123456789012:role/x", RoleSessionName="x")
 
 
+@functools.lru_cache(maxsize=None)
+def _wire_reads(signing_name: str) -> tuple[set[str], list[tuple[str, str]]]:
+    """The allowlisted operations of the service signing as ``signing_name``: their names,
+    and (method, path pattern) pairs for REST protocols, which do not name the operation."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    names, routes = set(), []
+    for service, operations in READ_OPERATIONS.items():
+        model = session.get_service_model(service)
+        if (model.signing_name or model.endpoint_prefix) != signing_name:
+            continue
+        names |= set(operations)
+        for name in operations:
+            http = model.operation_model(name).http
+            path = http["requestUri"].split("?")[0]
+            routes.append((http["method"], re.sub(r"\{[^}/]+\+\}", ".+", re.sub(r"\{[^}/+]+\}", "[^/]+", path))))
+    return names, routes
+
+
+def _allowlisted_on_the_wire(info) -> bool:
+    """Whether a request seen by the proxy is one of the allowlisted read operations."""
+    names, routes = _wire_reads(info.service)
+    if info.operation is not None:  # JSON and query protocols name their operation
+        return info.operation in names
+    return any(method == info.method and re.fullmatch(path, info.path.split("?")[0]) for method, path in routes)
+
+
 def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(sandbox, reader_for):
-    """Every shipped policy's audit of its remediated estate, and every collector over the
-    estates together: each action used is granted, and nothing beyond the allowlist is."""
+    """Every shipped policy's audit of its remediated estate, through a proxy that sees the wire:
+    every request that left the process is an allowlisted read; each action used is granted,
+    and nothing beyond the allowlist is."""
+    from dr_audit.aws.reader import AwsReader, ReaderSettings
+    from dr_audit.sandbox.fault_proxy import FaultProxy
+
     used = set()
     for name, estate in [("portforge-dr", "portforge-remediated"), ("megaticket-pilot-light", "megaticket-remediated"),
                          ("fileflow-hybrid", "fileflow-remediated"), ("crm-active-active", "crm-remediated")]:
         sandbox.reset()
-        reader = reader_for(estate)
-        reader.call("sts", "ap-northeast-2", "get_caller_identity")
-        collect_aws(reader, read_plan_for(load_policy(POLICY.parent / f"{name}.yaml")))
+        reader_for(estate)
+        with FaultProxy(sandbox.url) as proxy:
+            reader = AwsReader(sandbox.session(), ReaderSettings(endpoint_url=proxy.url))
+            reader.call("sts", "ap-northeast-2", "get_caller_identity")
+            collect_aws(reader, read_plan_for(load_policy(POLICY.parent / f"{name}.yaml")))
         assert not [c for c in reader.calls() if c.error and not c.expected], estate
+        seen = [info for info, _ in proxy.log]
+        assert len(seen) >= len(reader.calls()) and all(i.service for i in seen)
+        assert not [i for i in seen if not _allowlisted_on_the_wire(i)], estate
         used |= {iam_action(c.service, c.operation) for c in reader.calls()}
     granted = granted_actions()
     allowed = {a for ops in READ_OPERATIONS.values() for a in ops.values()}
@@ -79,3 +117,14 @@ def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(s
     assert used <= granted, f"used but not granted: {sorted(used - granted)}"
     assert granted <= allowed, f"granted beyond the read-only allowlist: {sorted(granted - allowed)}"
     assert not any("*" in action for action in granted)
+
+
+def test_the_wire_check_recognises_a_write():
+    """The check above can fail: a write seen on the wire is not allowlisted."""
+    from dr_audit.sandbox.fault_proxy import RequestInfo
+
+    assert not _allowlisted_on_the_wire(RequestInfo("ec2", "us-east-1", "CreateVpc", "POST", "/"))
+    assert not _allowlisted_on_the_wire(RequestInfo("route53", "us-east-1", None, "POST", "/2013-04-01/hostedzone"))
+    assert not _allowlisted_on_the_wire(RequestInfo("s3", "us-east-1", None, "PUT", "/bucket"))
+    assert _allowlisted_on_the_wire(RequestInfo("route53", "us-east-1", None, "POST", "/2013-04-01/tags/healthcheck"))
+    assert _allowlisted_on_the_wire(RequestInfo("dynamodb", "us-east-1", "ListTables", "POST", "/"))

@@ -44,6 +44,7 @@ class TargetOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     retry_mode: str = "standard"
     max_attempts: int = 5
+    read_timeout: float = 30.0
 
 
 def read_plan_for(policy: Policy) -> dict[str, set[str]]:
@@ -94,6 +95,15 @@ class LiveTarget:
         read = sorted({region for regions in read_plan_for(policy).values() for region in regions})
         self.home_region = read[0] if read else "us-east-1"
 
+    def secrets(self) -> set[str]:
+        """The credentials in use (never to be printed); the sandbox's dummy ones are not secrets."""
+        if self.reader is None or self.embedded:
+            return set()
+        credentials = self.reader.session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        values = {frozen.secret_key, frozen.token} if frozen is not None else set()
+        return {v for v in values | {self.options.external_id} if v and len(v) >= 16}
+
     @property
     def embedded(self) -> bool:
         """True when this run starts its own sandbox (no endpoint given)."""
@@ -139,7 +149,7 @@ class LiveTarget:
                                   + (f", profile {self.options.profile}" if self.options.profile else "") + ")")
             if self.options.role_arn:
                 session = _assume_role(session, self.options, self.home_region)
-        settings = ReaderSettings(endpoint_url=endpoint,
+        settings = ReaderSettings(endpoint_url=endpoint, read_timeout=self.options.read_timeout,
                                   retries={"mode": self.options.retry_mode, "max_attempts": self.options.max_attempts})
         self.reader = AwsReader(session, settings)
         try:

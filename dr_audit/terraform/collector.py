@@ -14,6 +14,7 @@ from typing import Any
 from dr_audit.errors import TerraformError
 from dr_audit.inventory import AttributeValue, Inventory, Resource
 from dr_audit.kinds import BOOL, INT, INT_LIST, KINDS, NUMBER, STR, STR_LIST
+from dr_audit.secrets import MASK, looks_secret, named_secrets, secret_strings
 from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
 from dr_audit.terraform.mappings import MAPPINGS, Reader
 from dr_audit.terraform.module import ModuleInstance, ResourceInstance
@@ -46,6 +47,7 @@ def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory) 
     root = ModuleInstance(parsed, "", {}, {}, base, errors, directory)
     root.inputs = _tfvars(directory, base, root, errors, inventory)
     instances = list(root.all_instances())
+    inventory.secrets.update(_secrets(root, instances))
     by_address = {i.address: i for i in instances}
     by_type: dict[str, list[ResourceInstance]] = {}
     for instance in instances:
@@ -62,6 +64,35 @@ def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory) 
             mode=instance.mode, file=instance.file, line=instance.line, root=name,
             presence=instance.presence))
     inventory.errors.extend(errors)
+
+
+def _secrets(root: ModuleInstance, instances: list[ResourceInstance]) -> set[str]:
+    """Every value of the tree that is or looks like a secret (never to be printed)."""
+    found: set[str] = set()
+    for module in root.modules():
+        for name, block in module.variables.items():
+            value = module.variable(name)
+            if looks_secret(name) or _declared_sensitive(module, name):
+                found.update(secret_strings(value))
+            else:
+                found.update(named_secrets(value))
+    for name, value in root.inputs.items():  # tfvars, including names no block declares
+        found.update(secret_strings(value) if looks_secret(name) else named_secrets(value))
+    for instance in instances:
+        for name in instance.node.attributes():
+            if looks_secret(name):
+                evidence = instance.evidence(name)
+                found.update(secret_strings(evidence.value) if evidence is not None else [])
+    return found
+
+
+def _declared_sensitive(module: ModuleInstance, name: str) -> bool:
+    attribute = module.variables[name].attributes().get("sensitive")
+    if attribute is None:
+        return False
+    value = Evaluator(module.variables[name].source).evaluate(attribute_expression(attribute),
+                                                              Scope(NoReferences("a variable block")))
+    return value is True
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -89,15 +120,19 @@ def _tfvars(directory: Path, base: Path, root: ModuleInstance, errors: list, inv
                                          blocks[0].line))
         for name, attribute in body_attributes(body).items():
             value = Evaluator(source).evaluate(attribute_expression(attribute), Scope(NoReferences("a tfvars file")))
-            problem = _type_problem(root, name, value)
+            secret = looks_secret(name) or (name in root.variables and _declared_sensitive(root, name))
+            problem = _type_problem(root, name, MASK if secret else value, value)
             if problem:
                 errors.append(TerraformError(display, problem, line_of(attribute)))
+                # Terraform would refuse the plan: the variable has no usable value, not its default
+                values[name] = Unknown(f"var.{name}", f"{display}:{line_of(attribute)}: {problem}")
                 continue
             values[name] = value
     return values
 
 
-def _type_problem(root: ModuleInstance, name: str, value: Any) -> str | None:
+def _type_problem(root: ModuleInstance, name: str, shown: Any, value: Any) -> str | None:
+    """Why ``value`` does not fit the declared type, quoting it as ``shown`` (masked when secret)."""
     block = root.variables.get(name)
     if block is None:
         return f"variable {name!r} is assigned but not declared in the root"
@@ -110,7 +145,8 @@ def _type_problem(root: ModuleInstance, name: str, value: Any) -> str | None:
               "bool": lambda v: isinstance(v, bool)}
     base_type = declared.split("(")[0].strip()
     if base_type in checks and not checks[base_type](value):
-        return f"variable {name!r} is declared {declared} but given {type(value).__name__} {value!r}"
+        return f"variable {name!r} is declared {declared} but given {type(value).__name__} {shown!r}".replace(
+            repr(MASK), MASK)
     if base_type in ("list", "set", "tuple") and not isinstance(value, list):
         return f"variable {name!r} is declared {declared} but given {type(value).__name__}"
     if base_type in ("map", "object") and not isinstance(value, dict):

@@ -179,8 +179,8 @@ def parse_directory(directory: Path, base: Path | None = None) -> ParsedDirector
             parsed.errors.append(TerraformError(display, f"cannot read: {reason}"))
             continue
         if not is_file:
-            if entry.is_symlink():
-                parsed.errors.append(TerraformError(display, "cannot read: broken symlink or symlink loop"))
+            reason = "broken symlink or symlink loop" if entry.is_symlink() else "not a regular file"
+            parsed.errors.append(TerraformError(display, f"cannot read: {reason}"))
             continue
         parsed.files.append(display)
         blocks, error = parse_file(path, display)
