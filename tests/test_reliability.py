@@ -270,6 +270,8 @@ def test_bad_input_names_the_file_and_line_and_never_passes_unread_rows(tmp_path
     assert status == expected, f"{case}: exit {status}\n{output[-3000:]}"
     assert where in output, f"{case}: {where!r} not in the output:\n{output[-3000:]}"
     assert "Traceback" not in output
+    if case == "unknown kind, attribute and operator":  # all three named at once, each with its line
+        assert "unknown kind 'vpcs'" in output and "vpc has no attribute 'cidr'" in output
     if expected == 4:
         assert report is None  # nothing was audited, so nothing is reported
         table.add("Bad input", case, given, f"stopped before any row, naming `{where}`; {EXIT_MEANING[status]}", None)

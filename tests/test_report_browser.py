@@ -107,3 +107,55 @@ def test_hostile_names_in_evidence_are_inert_in_the_browser(browser, as_found_re
     assert browser.execute_script("return window.pwned === undefined")
     assert browser.find_elements(By.CSS_SELECTOR, "#row-table img") == []
     assert hostile in browser.find_element(By.ID, f"row-{row['id']}").text
+
+
+HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+
+
+def test_markup_in_real_names_and_tags_is_inert_after_a_full_run(browser, tmp_path):
+    """A real full run whose Terraform tag and account tag carry markup: the report shows it as text."""
+    import subprocess
+    import sys
+
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import write_tree
+
+    tag = HOSTILE.replace('"', "'")
+    install_audit_suite(tmp_path, AUDIT_CONFIG + f'dr_estates_dir = "{tmp_path / "estates"}"\n')
+    write_tree(tmp_path, {
+        "policy.yaml": """\
+            policy: {name: hostile}
+            roles:
+              main: {region: eu-west-1, terraform_root: main}
+            terraform: {root: .}
+            sandbox: {estate: hostile}
+            rows:
+              - id: VPC-NAME
+                clause: "1"
+                title: the VPC is named main
+                kind: vpc
+                role: main
+                select: {cidr_block: 10.0.0.0/16}
+                attribute: name
+                op: eq
+                value: main
+                managed_by: terraform
+                severity: high
+            """,
+        "main/main.tf": 'provider "aws" {\n  region = "eu-west-1"\n}\n'
+                        f'resource "aws_vpc" "main" {{\n  cidr_block = "10.0.0.0/16"\n  tags = {{ Name = "{tag}" }}\n}}\n',
+        "estates/hostile/estate.yaml": (
+            "steps:\n  - {call: ec2.create_vpc, region: eu-west-1, args: {CidrBlock: 10.0.0.0/16, TagSpecifications: "
+            "[{ResourceType: vpc, Tags: [{Key: Name, Value: " + json.dumps(HOSTILE + "-live") + "}]}]}}\n"),
+    })
+    done = subprocess.run([sys.executable, "-m", "pytest", "audits", "-q", "-p", "no:cacheprovider", "--dr-policy",
+                           "policy.yaml", "--dr-checkov", "off"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    document = json.loads((tmp_path / "reports" / "dr-audit.json").read_text())
+    row = document["rows"][0]
+    assert row["status"] == "DRIFT" and row["live"]["value"] == HOSTILE + "-live", done.stdout[-2000:]
+    browser.get((tmp_path / "reports" / "dr-audit.html").as_uri())
+    assert browser.execute_script("return window.pwned === undefined")
+    assert browser.find_elements(By.CSS_SELECTOR, "#row-table img, #row-table script") == []
+    shown = browser.find_element(By.ID, "row-VPC-NAME").text
+    assert tag in shown and HOSTILE + "-live" in shown
