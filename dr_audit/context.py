@@ -17,6 +17,7 @@ from dr_audit.policy import load_policy
 from dr_audit.report.json_report import git_commit
 from dr_audit.secrets import Redactor
 from dr_audit.terraform.collector import collect_terraform
+from dr_audit.terraform.parse_cache import ParseCache
 from dr_audit.waivers import Waiver, apply_waiver, load_waivers
 
 MODES = ("full", "static", "live")
@@ -33,7 +34,7 @@ class AuditContext:
 
     def __init__(self, policy_path: Path, terraform_root: Path | None, mode: str,
                  target: TargetOptions | None = None, waivers_path: Path | None = None,
-                 checkov: bool = False):
+                 checkov: bool = False, parse_cache: Path | None = None):
         if mode not in MODES:
             raise ValueError(f"--dr-mode must be one of {', '.join(MODES)}")
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -58,6 +59,7 @@ class AuditContext:
         self._live: Inventory | None = None
         self._findings: dict[str, Finding] = {}
         self._redactor: Redactor | None = None
+        self.parse_cache = parse_cache  # a directory keeping parsed HCL across runs, or None
         # the policy's exported checks live beside it: policies/checkov/<policy-name>/
         self.checkov_checks = (Path(self.policy.path).parent / "checkov" / self.policy.name
                                if checkov and self.terraform_root is not None else None)
@@ -71,7 +73,7 @@ class AuditContext:
     @property
     def terraform(self) -> Inventory | None:
         if self._terraform is None and self.terraform_root is not None:
-            self._terraform = collect_terraform(self.terraform_root, self.roots)
+            self._terraform = collect_terraform(self.terraform_root, self.roots, ParseCache(self.parse_cache))
         return self._terraform
 
     @property
@@ -147,6 +149,8 @@ class AuditContext:
                      "read_errors": [e.to_dict() for e in (self._live.errors if self._live else [])]}
                     if target else {"account_id": None, "note": "static mode: no AWS credentials used"}),
             "terraform": ({"root": str(self.terraform_root), "roots": self.roots,
-                           "commit": git_commit(str(self.terraform_root))}
+                           "commit": git_commit(str(self.terraform_root)),
+                           "parse": {"cache": str(self.parse_cache) if self.parse_cache else None,
+                                     **(self._terraform.parse_stats if self._terraform else {})}}
                           if self.terraform_root else {"note": "live mode: Terraform is not read"}),
         }

@@ -92,6 +92,8 @@ class Inventory:
     roots: dict[str, str] = field(default_factory=dict)
     #: values the source holds that must never be printed (see dr_audit.secrets)
     secrets: set[str] = field(default_factory=set)
+    #: what parsing cost (Terraform only): trees parsed, and reused from memory or disk
+    parse_stats: dict[str, int] = field(default_factory=dict)
 
     def errors_for(self, kind: str, region: str | None) -> list:
         """The read errors that could hide a ``kind`` resource in ``region``.
@@ -100,6 +102,16 @@ class Inventory:
         names the kind and region it failed for (``affects``).
         """
         return [e for e in self.errors if not hasattr(e, "affects") or e.affects(kind, region)]
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        """The resources of ``kind``, in collection order (indexed once the list stops growing)."""
+        index = self.__dict__.get("_index")
+        if index is None or index[0] != len(self.resources):
+            by_kind: dict[str, list[Resource]] = {}
+            for resource in self.resources:
+                by_kind.setdefault(resource.kind, []).append(resource)
+            index = self.__dict__["_index"] = (len(self.resources), by_kind)
+        return index[1].get(kind, [])
 
     def select(self, kind: str, region: str | None, select: dict[str, Any],
                mode: str = "managed", global_kind: bool = False) -> Selection:
@@ -110,8 +122,8 @@ class Inventory:
         """
         matched, possible, reasons = [], [], []
         unread = False
-        for resource in self.resources:
-            if resource.kind != kind or resource.mode != mode:
+        for resource in self.of_kind(kind):
+            if resource.mode != mode:
                 continue
             verdict = _matches(resource, region, select, global_kind)
             if verdict is True:

@@ -78,6 +78,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also run checkov (isolated, pinned) on the Terraform roots with the policy's exported "
                          "checks (default: the dr_checkov ini setting, else off)")
     parser.addini("dr_checkov", "on: run checkov beside our evaluator", default="off")
+    group.addoption("--dr-parse-cache", default=None,
+                    help="directory keeping parsed Terraform by content hash across runs, or 'off' "
+                         "(default: the dr_parse_cache ini setting; unset: parse everything)")
+    parser.addini("dr_parse_cache", "parse cache directory used when --dr-parse-cache is not given")
     group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
     group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
     group.addoption("--dr-sarif", default="reports/dr-audit.sarif", help="SARIF 2.1.0 path (code-side findings)")
@@ -112,6 +116,16 @@ def _checkov_wanted(config: pytest.Config) -> bool:
     return (config.getoption("--dr-checkov") or config.getini("dr_checkov")) == "on"
 
 
+def _parse_cache(config: pytest.Config) -> Path | None:
+    value = config.getoption("--dr-parse-cache")
+    if value == "off":
+        return None
+    if value:
+        return _path(config, "--dr-parse-cache")
+    value = config.getini("dr_parse_cache")
+    return (config.rootpath / value) if value else None
+
+
 def _waivers_path(config: pytest.Config) -> Path | None:
     if config.getoption("--dr-waivers"):
         return _path(config, "--dr-waivers")
@@ -137,7 +151,7 @@ def audit_context(config: pytest.Config) -> AuditContext:
         try:
             context = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
                                    config.getoption("--dr-mode"), _target_options(config), _waivers_path(config),
-                                   _checkov_wanted(config))
+                                   _checkov_wanted(config), _parse_cache(config))
             if context.target is not None:
                 context.target.open()  # credentials and the sandbox fail here, before any row runs
             config.stash[_CONTEXT] = context

@@ -24,6 +24,9 @@ from dr_audit.aws.readonly import guard
 
 #: DESIGN.md: botocore's standard retries; the caller may choose adaptive
 DEFAULT_RETRIES = {"mode": "standard", "max_attempts": 5}
+#: Route 53 throttles per account, and long had a hard limit of five requests a
+#: second (now a bucket of 50 refilled at 10/s): a reader stays under the old one
+DEFAULT_MAX_RATES = {"route53": 5.0}
 
 
 class AwsReadError(Exception):
@@ -57,6 +60,7 @@ class CallRecord:
     error: str | None = None
     page: int = 1
     expected: bool = False  # an error code that is an answer ("no replication configuration")
+    started: float = 0.0  # time.perf_counter() when it was sent, to tell waiting from working
 
 
 @dataclass
@@ -70,6 +74,8 @@ class ReaderSettings:
     max_pool_connections: int = 16
     #: "service:operation" -> page size; unlisted reads use the service's default
     page_sizes: dict[str, int] = field(default_factory=dict)
+    #: service -> most requests per second this reader sends (unlisted: no limit)
+    max_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAX_RATES))
 
 
 def _dig(response: dict, result_key: str) -> list:
@@ -101,6 +107,19 @@ class AwsReader:
         self._results: dict[tuple, Future] = {}
         self._lock = threading.Lock()
         self.ledger: list[CallRecord] = []
+        self._next_slot: dict[str, float] = {}
+
+    def _pace(self, service: str) -> None:
+        """Wait for ``service``'s next request slot when it has a rate limit."""
+        rate = self.settings.max_rates.get(service)
+        if not rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot.get(service, now))
+            self._next_slot[service] = slot + 1.0 / rate
+        if slot > now:
+            time.sleep(slot - now)
 
     def client(self, service: str, region: str) -> Any:
         """The guarded client for ``service`` in ``region`` (created once)."""
@@ -132,12 +151,13 @@ class AwsReader:
     def _record(self, region: str, service: str, operation: str, arguments: dict, started: float,
                 error: str | None = None, page: int = 1, expected: bool = False) -> None:
         record = CallRecord(region, service, operation, json.dumps(arguments, sort_keys=True, default=str),
-                            time.perf_counter() - started, error, page, expected)
+                            time.perf_counter() - started, error, page, expected, started)
         with self._lock:
             self.ledger.append(record)
 
     def _send(self, service: str, region: str, operation: str, method: Callable, arguments: dict,
               answers: tuple[str, ...] = ()) -> Any:
+        self._pace(service)
         started = time.perf_counter()
         try:
             response = method(**arguments)
@@ -178,6 +198,7 @@ class AwsReader:
         number = 0
         while True:
             number += 1
+            self._pace(service)
             started = time.perf_counter()
             try:
                 page = next(pages)

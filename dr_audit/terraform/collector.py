@@ -18,28 +18,36 @@ from dr_audit.secrets import MASK, looks_secret, named_secrets, secret_strings
 from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
 from dr_audit.terraform.mappings import MAPPINGS, Reader
 from dr_audit.terraform.module import ModuleInstance, ResourceInstance
+from dr_audit.terraform.parse_cache import ParseCache
 from dr_audit.terraform.parsing import attribute_expression, body_attributes, body_blocks, parse_body, parse_directory
 from dr_audit.terraform.values import Unknown, is_known
 
 
-def collect_terraform(base: Path, roots: dict[str, str]) -> Inventory:
-    """Collect every root in ``roots`` (name -> directory relative to ``base``)."""
+def collect_terraform(base: Path, roots: dict[str, str], cache: ParseCache | None = None) -> Inventory:
+    """Collect every root in ``roots`` (name -> directory relative to ``base``).
+
+    ``cache`` keeps parsed trees by content (a module called twice is parsed
+    once; with a directory, across runs); by default one lives for this call.
+    """
     base = Path(base).resolve()
+    cache = cache if cache is not None else ParseCache()
+    cache.prefetch(base)
     inventory = Inventory("terraform")
     for name, relative in sorted(roots.items(), key=lambda item: item[1]):
         if relative in inventory.roots.values():
             continue
         inventory.roots[name] = relative
-        _collect_root(base, name, base / relative, inventory)
+        _collect_root(base, name, base / relative, inventory, cache)
+    inventory.parse_stats = cache.stats.to_dict()
     return inventory
 
 
-def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory) -> None:
+def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory, cache: ParseCache) -> None:
     errors: list[TerraformError] = []
     if not directory.is_dir():
         inventory.errors.append(TerraformError(_rel(directory, base), f"Terraform root {name!r}: directory not found"))
         return
-    parsed = parse_directory(directory, base)
+    parsed = parse_directory(directory, base, cache)
     errors.extend(parsed.errors)
     inventory.files.extend(parsed.files)
     if not parsed.files:
@@ -110,7 +118,7 @@ def _tfvars(directory: Path, base: Path, root: ModuleInstance, errors: list, inv
     for path in files:
         display = _rel(path, base)
         inventory.files.append(display)
-        body, source, error = parse_body(path, display)
+        body, source, error = parse_body(path, display, root.parsed.cache)
         if error is not None:
             errors.append(error)
             continue

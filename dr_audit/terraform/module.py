@@ -407,7 +407,7 @@ class ModuleInstance:
             return Unknown(f"module.{name}", "module nesting too deep")
         # lexical, not resolve(): a symlinked module keeps the path it is used by
         directory = Path(os.path.normpath(self.parsed.path / source))
-        parsed = parse_directory(directory, self.base)
+        parsed = parse_directory(directory, self.base, self.parsed.cache)
         self.errors.extend(parsed.errors)
         if not parsed.files and not parsed.errors:
             self.errors.append(TerraformError(block.file, f"module {name!r}: {source} has no .tf files", block.line))

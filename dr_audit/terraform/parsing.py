@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from dr_audit.errors import TerraformError
 from dr_audit.terraform.expressions import SourceText, identifier_name, line_of, string_literal, subtrees
+from dr_audit.terraform.parse_cache import ParseCache
 
 #: files larger than this are refused rather than parsed for minutes
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -56,6 +57,7 @@ class ParsedDirectory:
     files: list[str] = field(default_factory=list)
     blocks: list[BlockNode] = field(default_factory=list)
     errors: list[TerraformError] = field(default_factory=list)
+    cache: ParseCache | None = None  # the cache it was parsed with, for the modules it calls
 
 
 def body_attributes(body: Tree) -> dict[str, Tree]:
@@ -95,16 +97,20 @@ def _display(path: Path, base: Path | None) -> str:
         return str(path)
 
 
-def parse_file(path: Path, display: str) -> tuple[list[BlockNode], TerraformError | None]:
+def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tuple[list[BlockNode], TerraformError | None]:
     """Parse one .tf file into its top-level blocks, or say why not."""
-    body, source, error = parse_body(path, display)
+    body, source, error = parse_body(path, display, cache)
     if error is not None:
         return [], error
     return body_blocks(body, source), None
 
 
-def parse_body(path: Path, display: str) -> tuple[Tree | None, SourceText | None, TerraformError | None]:
-    """Parse one HCL file (.tf or .tfvars) into its body tree, or say why not."""
+def parse_body(path: Path, display: str, cache: ParseCache | None = None
+               ) -> tuple[Tree | None, SourceText | None, TerraformError | None]:
+    """Parse one HCL file (.tf or .tfvars) into its body tree, or say why not.
+
+    With a ``cache``, a text parsed before (this run, or an earlier one) is not parsed again.
+    """
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -121,6 +127,9 @@ def parse_body(path: Path, display: str) -> tuple[Tree | None, SourceText | None
         return None, None, TerraformError(display, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line, column)
     if text.startswith("\ufeff"):
         text = text[1:]
+    cached = cache.get(text) if cache is not None else None
+    if cached is not None:
+        return subtrees(cached)[0], SourceText(display, text), None
     try:
         tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
@@ -129,6 +138,8 @@ def parse_body(path: Path, display: str) -> tuple[Tree | None, SourceText | None
         return None, None, TerraformError(display, "nesting too deep to parse")
     except Exception as exc:  # noqa: BLE001 - the parser's own failures must not stop the audit
         return None, None, TerraformError(display, f"HCL parser failed: {type(exc).__name__}: {exc}")
+    if cache is not None:
+        cache.put(text, tree)
     return subtrees(tree)[0], SourceText(display, text), None
 
 
@@ -149,13 +160,13 @@ def _syntax_error(display: str, text: str, exc: UnexpectedInput) -> TerraformErr
     return TerraformError(display, f"HCL syntax error: {detail}", line, column)
 
 
-def parse_directory(directory: Path, base: Path | None = None) -> ParsedDirectory:
+def parse_directory(directory: Path, base: Path | None = None, cache: ParseCache | None = None) -> ParsedDirectory:
     """Parse every ``*.tf`` file directly in ``directory`` (not below it).
 
     ``base`` makes file names in errors and evidence relative. ``.tf.json``
     files are reported as not audited rather than silently skipped.
     """
-    parsed = ParsedDirectory(Path(directory))
+    parsed = ParsedDirectory(Path(directory), cache=cache)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except FileNotFoundError:
@@ -183,7 +194,7 @@ def parse_directory(directory: Path, base: Path | None = None) -> ParsedDirector
             parsed.errors.append(TerraformError(display, f"cannot read: {reason}"))
             continue
         parsed.files.append(display)
-        blocks, error = parse_file(path, display)
+        blocks, error = parse_file(path, display, cache)
         parsed.blocks.extend(blocks)
         if error is not None:
             parsed.errors.append(error)

@@ -1,0 +1,48 @@
+"""``python -m benchmarks [static] [cache] [live] [concurrency]``: run the benchmarks
+(all of them by default), print each result and write ``benchmarks/results/<name>.json``."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks import live, static_audit
+from benchmarks.measure import write_result
+
+ALL = ("static", "cache", "live", "concurrency")
+
+
+def main(argv: list[str]) -> int:
+    wanted = [a for a in argv if a in ALL] or list(ALL)
+    unknown = [a for a in argv if a not in ALL]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(ALL)})", file=sys.stderr)
+        return 2
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": _cpus(),
+               "measured": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    with tempfile.TemporaryDirectory(prefix="dr-bench-") as scratch:
+        work = Path(scratch)
+        if {"static", "cache"} & set(wanted):
+            static_audit.trees(work)  # generate once; both benchmarks read it
+        for name in wanted:
+            result = {"static": lambda: static_audit.static_vs_checkov(work),
+                      "cache": lambda: static_audit.parse_cache(work),
+                      "live": live.scaling, "concurrency": live.concurrency}[name]()
+            path = write_result(name, {"machine": machine, **result})
+            print(f"== {name} -> {path}")
+            print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
