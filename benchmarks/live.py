@@ -73,7 +73,10 @@ def scaling(scales: tuple[int, ...] = (1, 10, 100)) -> dict:
             point = probe(url)
             point["scale"] = scale
             point["duplicate_calls"] = point["api_calls"] - point["distinct_calls"]
-            point["overhead_share"] = round(1 - point["busy_seconds"] / point["wall_seconds"], 3)
+            # the audit's own time: neither a call in flight nor a wait for a service's rate limit
+            point["overhead_share"] = round(1 - point["waiting_seconds"] / point["wall_seconds"], 3)
+            point["overhead_share_counting_rate_limit_waits_as_overhead"] = round(
+                1 - point["busy_seconds"] / point["wall_seconds"], 3)
             points.append(point)
     finally:
         server.stop()

@@ -4,7 +4,8 @@
 account the way ``--dr-mode live`` does (every kind and region the policy needs,
 then every row's verdict) and prints one JSON line: wall seconds, API calls and
 pages, distinct calls, the sum of call latencies, the seconds any call was in
-flight, the resources read and the peak RSS.
+flight (and, counting the waits for a service's rate limit, waiting on AWS at
+all), the resources read and the peak RSS.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def main(argv: list[str]) -> int:
         "failed_calls": sum(1 for c in calls if c.error and not c.expected),
         "sum_call_seconds": round(sum(c.seconds for c in calls), 3),
         "busy_seconds": round(busy_seconds([(c.started, c.started + c.seconds) for c in calls]), 3),
+        "waiting_seconds": round(busy_seconds([(c.started, c.started + c.seconds) for c in calls] + reader.paced), 3),
+        "rate_limit_wait_seconds": round(sum(end - start for start, end in reader.paced), 3),
         "resources": len(inventory.resources), "statuses": statuses,
         "peak_rss_mib": own_peak_rss_mib()}))
     return 0

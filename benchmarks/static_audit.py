@@ -69,11 +69,20 @@ def static_vs_checkov(work: Path) -> dict:
     for name, (policy, base, tree, shape) in trees(work).items():
         audit = ours(project(work / "run"), policy, base, "--dr-parse-cache", "off")
         other = checkov(tree)
+        cache = Path(tempfile.mkdtemp(prefix="dr-parse-cache-"))
+        try:  # the CI configuration: the parse cache kept from the previous run, nothing changed
+            ours(project(work / "run"), policy, base, "--dr-parse-cache", str(cache))
+            warm = ours(project(work / "run"), policy, base, "--dr-parse-cache", str(cache))
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
         ratio = round(audit["seconds"] / other["seconds"], 3) if other["seconds"] else None
         results[name] = {"tree": shape, "ours": _brief(audit), "checkov": _brief(other),
+                         "ours_with_a_kept_parse_cache": _brief(warm),
                          "time_ratio_ours_over_checkov": ratio,
+                         "time_ratio_with_a_kept_parse_cache": round(warm["seconds"] / other["seconds"], 3),
                          "memory_ratio_ours_over_checkov": round(audit["peak_rss_mib"] / other["peak_rss_mib"], 3),
-                         "target": "ours <= 0.25 x checkov's time", "met": ratio is not None and ratio <= 0.25}
+                         "target": "ours <= 0.25 x checkov's time (without a cache)",
+                         "met": ratio is not None and ratio <= 0.25}
     return results
 
 

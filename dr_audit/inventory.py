@@ -113,6 +113,32 @@ class Inventory:
             index = self.__dict__["_index"] = (len(self.resources), by_kind)
         return index[1].get(kind, [])
 
+    def _candidates(self, kind: str, select: dict[str, Any]) -> list[Resource]:
+        """The resources of ``kind`` that can match ``select``: those whose first selector
+        attribute equals it (by index), plus every one where that attribute is a list or unresolved."""
+        if not select:
+            return self.of_kind(kind)
+        attribute, wanted = next(iter(select.items()))
+        if not isinstance(wanted, (str, int, bool)) or isinstance(wanted, bool):
+            return self.of_kind(kind)
+        indexes = self.__dict__.setdefault("_value_index", {})
+        stamp = (kind, attribute, len(self.resources))
+        if stamp not in indexes:
+            exact: dict[Any, list[Resource]] = {}
+            always: list[Resource] = []
+            for resource in self.of_kind(kind):
+                value = resource.value(attribute)
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    exact.setdefault(value, []).append(resource)
+                else:  # a list (matched by membership), None, or unresolved: judged one by one
+                    always.append(resource)
+            order = {id(r): n for n, r in enumerate(self.of_kind(kind))}
+            indexes[stamp] = (exact, always, order)
+        exact, always, order = indexes[stamp]
+        if not always:
+            return exact.get(wanted, [])
+        return sorted(exact.get(wanted, []) + always, key=lambda r: order[id(r)])
+
     def select(self, kind: str, region: str | None, select: dict[str, Any],
                mode: str = "managed", global_kind: bool = False) -> Selection:
         """Resources of ``kind`` in ``region`` whose attributes equal ``select``.
@@ -122,7 +148,7 @@ class Inventory:
         """
         matched, possible, reasons = [], [], []
         unread = False
-        for resource in self.of_kind(kind):
+        for resource in self._candidates(kind, select):
             if resource.mode != mode:
                 continue
             verdict = _matches(resource, region, select, global_kind)

@@ -108,6 +108,8 @@ class AwsReader:
         self._lock = threading.Lock()
         self.ledger: list[CallRecord] = []
         self._next_slot: dict[str, float] = {}
+        #: (start, end) of every wait for a service's rate limit, beside the calls' own times
+        self.paced: list[tuple[float, float]] = []
 
     def _pace(self, service: str) -> None:
         """Wait for ``service``'s next request slot when it has a rate limit."""
@@ -119,7 +121,10 @@ class AwsReader:
             slot = max(now, self._next_slot.get(service, now))
             self._next_slot[service] = slot + 1.0 / rate
         if slot > now:
+            began = time.perf_counter()
             time.sleep(slot - now)
+            with self._lock:
+                self.paced.append((began, time.perf_counter()))
 
     def client(self, service: str, region: str) -> Any:
         """The guarded client for ``service`` in ``region`` (created once)."""

@@ -43,10 +43,25 @@ def collect_terraform(base: Path, roots: dict[str, str], cache: ParseCache | Non
 
 
 def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory, cache: ParseCache) -> None:
-    errors: list[TerraformError] = []
     if not directory.is_dir():
         inventory.errors.append(TerraformError(_rel(directory, base), f"Terraform root {name!r}: directory not found"))
         return
+    key = cache.root_key(name, directory, base)
+    evidence = cache.reuse_root(key)
+    if evidence is None:
+        cache.record_root()
+        evidence = _evaluate_root(base, name, directory, cache)
+        cache.keep_root(key, None if evidence["errors"] else evidence)
+    inventory.files.extend(evidence["files"])
+    inventory.resources.extend(evidence["resources"])
+    inventory.secrets.update(evidence["secrets"])
+    inventory.errors.extend(evidence["errors"])
+
+
+def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache) -> dict:
+    """Everything one root yields: its files, resources, secrets and errors."""
+    errors: list[TerraformError] = []
+    inventory = Inventory("terraform")
     parsed = parse_directory(directory, base, cache)
     errors.extend(parsed.errors)
     inventory.files.extend(parsed.files)
@@ -71,7 +86,8 @@ def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory, 
             attributes={k: _coerce(v, KINDS[kind].attributes[k].type) for k, v in attributes.items()},
             mode=instance.mode, file=instance.file, line=instance.line, root=name,
             presence=instance.presence))
-    inventory.errors.extend(errors)
+    return {"files": inventory.files, "resources": inventory.resources, "secrets": inventory.secrets,
+            "errors": errors}
 
 
 def _secrets(root: ModuleInstance, instances: list[ResourceInstance]) -> set[str]:

@@ -1,4 +1,5 @@
-"""Parsed HCL trees kept by content hash, so a file is parsed once per content.
+"""Parsed HCL trees kept by content hash, so a file is parsed once per content;
+and a root's evidence kept until a file it read changes.
 
 python-hcl2 is the audit's hot spot (tens of milliseconds per 100-line file).
 A :class:`ParseCache` answers "the tree of this exact text" from memory (a
@@ -7,14 +8,23 @@ module used twice in one run) and, given a directory, from disk across runs
 of the text together with the versions of the parser, its grammar engine,
 this project and Python, so a tree made by another version is never reused.
 
-Entries are pickles written atomically; an unreadable or corrupt entry is a
-miss, never an error. The directory must be as trusted as the workspace (it is
-loaded with pickle), which is where CI keeps it.
+Entries are the trees in a compact form (:func:`encode`: only what the audit
+reads of each node) serialized with ``marshal``, which rebuilds data, never
+code; they are written atomically, and an unreadable or corrupt entry is a
+miss, never an error. (Pickled lark trees load no faster than parsing: every
+token goes through lark's slow constructor.)
+
+Rebuilding trees still costs most of a parse, so a second level keeps each
+root's collected evidence (resources, secrets) with the list of every file it
+read and every directory it listed, by content hash: while none of those
+changed, the root is not evaluated again; when one did, only that root is, and
+only the changed files are parsed. Roots that met errors are never kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -22,12 +32,14 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import hcl2
 import lark
-from lark import Tree
+from lark import Token, Tree
+from lark.tree import Meta
 
 from dr_audit import __version__
 
@@ -49,6 +61,8 @@ class CacheStats:
     memory_hits: int = 0
     disk_hits: int = 0
     parsed_bytes: int = 0
+    roots_reused: int = 0
+    roots_evaluated: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -62,6 +76,64 @@ class ParseCache:
         self.stats = CacheStats()
         self._trees: dict[str, Tree] = {}
         self._lock = threading.Lock()
+        self._reads: dict[str, str] | None = None  # path -> content key, while a root is recorded
+        self._listings: dict[str, list[str]] | None = None
+
+    # ----- what a root read -----------------------------------------------
+    def note_read(self, path: Path, text: str) -> None:
+        """Called for every file parsed (or taken from the cache) while a root is recorded."""
+        if self._reads is not None:
+            self._reads[str(Path(path).resolve())] = self.key(text)
+
+    def note_listing(self, directory: Path, names: list[str]) -> None:
+        if self._listings is not None:
+            self._listings[str(Path(directory).resolve())] = sorted(names)
+
+    def reuse_root(self, key: str) -> dict | None:
+        """A root's stored evidence when every file and directory it read is unchanged."""
+        if self.directory is None:
+            return None
+        try:
+            entry = pickle.loads(self._root_path(key).read_bytes())
+            for path, content_key in entry["reads"].items():
+                if self.key(_read_text(Path(path))) != content_key:
+                    return None
+            for directory, names in entry["listings"].items():
+                if _hcl_names(Path(directory)) != names:
+                    return None
+        except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError, ImportError,
+                pickle.UnpicklingError, UnicodeDecodeError):
+            return None
+        self.stats.roots_reused += 1
+        return entry["evidence"]
+
+    def record_root(self) -> None:
+        self._reads, self._listings = {}, {}
+
+    def keep_root(self, key: str, evidence: dict | None) -> None:
+        """Store what the recorded root produced (None: it met errors, keep nothing)."""
+        reads, listings = self._reads or {}, self._listings or {}
+        self._reads = self._listings = None
+        self.stats.roots_evaluated += 1
+        if self.directory is None or evidence is None:
+            return
+        target = self._root_path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump({"reads": reads, "listings": listings, "evidence": evidence}, stream)
+            os.replace(temporary, target)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass
+
+    def root_key(self, name: str, directory: Path, base: Path) -> str:
+        return hashlib.sha256(f"{PARSER_ID}\0root\0{name}\0{Path(directory).resolve()}\0{Path(base).resolve()}"
+                              .encode("utf-8")).hexdigest()
+
+    def _root_path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / "roots" / f"{key}.evidence"
 
     @staticmethod
     def key(text: str) -> str:
@@ -69,7 +141,7 @@ class ParseCache:
 
     def _path(self, key: str) -> Path:
         assert self.directory is not None
-        return self.directory / key[:2] / f"{key}.pickle"
+        return self.directory / key[:2] / f"{key}.tree"
 
     def get(self, text: str) -> Tree | None:
         """The cached tree of ``text``, or None when it has to be parsed."""
@@ -81,9 +153,8 @@ class ParseCache:
         if self.directory is None:
             return None
         try:
-            with open(self._path(key), "rb") as stream:
-                tree = pickle.load(stream)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            tree = decode(marshal.loads(self._path(key).read_bytes()))
+        except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
             return None
         if not isinstance(tree, Tree):
             return None
@@ -108,7 +179,7 @@ class ParseCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(tree, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(marshal.dumps(encode(tree)))
             os.replace(temporary, target)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -142,13 +213,27 @@ class ParseCache:
             return 0
         texts = list(pending.values())
         workers = workers or os.cpu_count() or 1
-        # spawn, not fork: the caller may hold threads (the sandbox server) that fork would copy mid-lock
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            trees = list(pool.map(_parse_or_none, texts, chunksize=max(1, len(texts) // (workers * 4))))
+        # spawn, not fork: the caller may hold threads (the sandbox server) that fork would copy mid-lock.
+        # Spawned workers import the main module, so a script calling this needs the usual
+        # ``if __name__ == "__main__"`` guard; without it the pool breaks and files are parsed here.
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                trees = list(pool.map(_parse_or_none, texts, chunksize=max(1, len(texts) // (workers * 4))))
+        except (BrokenProcessPool, OSError, RuntimeError):
+            return 0
         for text, tree in zip(texts, trees):
             if tree is not None:
                 self.put(text, tree)
         return sum(tree is not None for tree in trees)
+
+
+def _read_text(path: Path) -> str:
+    text = path.read_bytes().decode("utf-8")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _hcl_names(directory: Path) -> list[str]:
+    return sorted(name for name in os.listdir(directory) if name.endswith(HCL_SUFFIXES + (".tf.json",)))
 
 
 def _hcl_files(base: Path):
@@ -164,3 +249,34 @@ def _parse_or_none(text: str) -> Tree | None:
         return hcl2.parses_to_tree(text)
     except Exception:  # noqa: BLE001 - the main path parses it again and reports the error with its line
         return None
+
+
+def encode(node: Tree | Token) -> tuple:
+    """A lark node as nested tuples of plain values (what the evaluator reads, nothing else)."""
+    if isinstance(node, Token):
+        return (0, node.type, str(node), node.start_pos, node.end_pos, node.line, node.column,
+                node.end_line, node.end_column)
+    meta = node._meta
+    position = None if meta is None or getattr(meta, "empty", True) else (
+        meta.line, meta.column, meta.start_pos, meta.end_line, meta.end_column, meta.end_pos)
+    return (1, str(node.data), position, [encode(child) for child in node.children])
+
+
+def decode(data: tuple) -> Tree | Token:
+    """The node :func:`encode` described, built without lark's (slow) constructors."""
+    if data[0] == 0:
+        _, type_, value, start, end, line, column, end_line, end_column = data
+        token = str.__new__(Token, value)
+        token.type, token.value, token.start_pos, token.end_pos = type_, value, start, end
+        token.line, token.column, token.end_line, token.end_column = line, column, end_line, end_column
+        return token
+    _, name, position, children = data
+    tree = Tree.__new__(Tree)
+    tree.data, tree.children = name, [decode(child) for child in children]
+    if position is None:
+        tree._meta = None
+    else:
+        meta = tree._meta = Meta.__new__(Meta)
+        meta.empty = False
+        meta.line, meta.column, meta.start_pos, meta.end_line, meta.end_column, meta.end_pos = position
+    return tree

@@ -127,6 +127,8 @@ def parse_body(path: Path, display: str, cache: ParseCache | None = None
         return None, None, TerraformError(display, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line, column)
     if text.startswith("\ufeff"):
         text = text[1:]
+    if cache is not None:
+        cache.note_read(path, text)
     cached = cache.get(text) if cache is not None else None
     if cached is not None:
         return subtrees(cached)[0], SourceText(display, text), None
@@ -169,6 +171,8 @@ def parse_directory(directory: Path, base: Path | None = None, cache: ParseCache
     parsed = ParsedDirectory(Path(directory), cache=cache)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        if cache is not None:
+            cache.note_listing(Path(directory), [e.name for e in entries if e.name.endswith((".tf", ".tfvars", ".tf.json"))])
     except FileNotFoundError:
         parsed.errors.append(TerraformError(_display(Path(directory), base), "directory not found"))
         return parsed
