@@ -9,9 +9,8 @@ of the text together with the versions of the parser, its grammar engine,
 this project and Python, so a tree made by another version is never reused.
 
 Entries are the trees in a compact form (:func:`encode`: only what the audit
-reads of each node) serialized with ``marshal``, which rebuilds data, never
-code; they are written atomically, and an unreadable or corrupt entry is a
-miss, never an error. (Pickled lark trees load no faster than parsing: every
+reads of each node) serialized with ``marshal``; they are written atomically,
+and an unreadable or corrupt entry is a miss, never an error. (Pickled lark trees load no faster than parsing: every
 token goes through lark's slow constructor.)
 
 Rebuilding trees still costs most of a parse, so a second level keeps each
@@ -19,6 +18,8 @@ root's collected evidence (resources, secrets) with the list of every file it
 read and every directory it listed, by content hash: while none of those
 changed, the root is not evaluated again; when one did, only that root is, and
 only the changed files are parsed. Roots that met errors are never kept.
+Neither marshal nor pickle is safe against a forged file: the directory must
+be as trusted as the workspace (CI's own cache).
 """
 
 from __future__ import annotations
