@@ -15,3 +15,13 @@ def rds_instance(arn: str) -> tuple[str, str] | None:
     """
     match = _RDS_INSTANCE.match(arn)
     return (match["id"], match["region"]) if match else None
+
+
+def region(arn: object) -> str | None:
+    """The region field of any ARN, or None when ``arn`` is not one (or names no region).
+
+    >>> region("arn:aws:kms:ap-northeast-1:111122223333:key/1234")
+    'ap-northeast-1'
+    """
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[3] or None if len(parts) > 4 and parts[0] == "arn" else None

@@ -223,13 +223,8 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
             db_subnet_group=(db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
             is_read_replica=bool(source), replicate_source_identifier=source_id,
             replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted")),
-            kms_key_region=_arn_region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection"))))
+            kms_key_region=arns.region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection"))))
     return found
-
-
-def _arn_region(arn: str | None) -> str | None:
-    parts = arn.split(":") if isinstance(arn, str) else []
-    return parts[3] if len(parts) > 4 and parts[0] == "arn" else None
 
 
 def elasticache_replication_groups(reader: AwsReader, region: str) -> list[Resource]:

@@ -133,8 +133,8 @@ class Reader:
         if isinstance(value, Ref) and value.address in self.by_address:
             other = self.by_address[value.address]
             return AttributeValue(other.region, *where, f"via {other.address} ({other.file}:{other.line})")
-        if isinstance(value, str) and value.startswith("arn:") and len(value.split(":")) > 4:
-            return AttributeValue(value.split(":")[3], *where)
+        if arns.region(value):
+            return AttributeValue(arns.region(value), *where)
         reason = "refers to something not declared in this code" if isinstance(value, Ref) else getattr(
             value, "reason", f"not an ARN: {value!r}")
         return AttributeValue(Unknown(evidence.expression or name, reason), *where)
