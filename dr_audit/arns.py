@@ -20,8 +20,8 @@ def rds_instance(arn: str) -> tuple[str, str] | None:
 def region(arn: object) -> str | None:
     """The region field of any ARN, or None when ``arn`` is not one (or names no region).
 
-    >>> region("arn:aws:kms:ap-northeast-1:111122223333:key/1234")
-    'ap-northeast-1'
+    >>> region("arn:aws:kms:eu-west-1:111122223333:key/1234")
+    'eu-west-1'
     """
     parts = arn.split(":") if isinstance(arn, str) else []
     return parts[3] or None if len(parts) > 4 and parts[0] == "arn" else None
