@@ -10,15 +10,17 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import live, static_audit
+from benchmarks import live, public_roots, static_audit
 from benchmarks.measure import write_result
 
 ALL = ("static", "cache", "live", "concurrency")
+#: run only when named: it reads public repositories fetched beforehand ($DR_PUBLIC_ROOTS)
+ON_REQUEST = ("public_roots",)
 
 
 def main(argv: list[str]) -> int:
-    wanted = [a for a in argv if a in ALL] or list(ALL)
-    unknown = [a for a in argv if a not in ALL]
+    wanted = [a for a in argv if a in ALL + ON_REQUEST] or list(ALL)
+    unknown = [a for a in argv if a not in ALL + ON_REQUEST]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(ALL)})", file=sys.stderr)
         return 2
@@ -31,7 +33,8 @@ def main(argv: list[str]) -> int:
         for name in wanted:
             result = {"static": lambda: static_audit.static_vs_checkov(work),
                       "cache": lambda: static_audit.parse_cache(work),
-                      "live": live.scaling, "concurrency": live.concurrency}[name]()
+                      "live": live.scaling, "concurrency": live.concurrency,
+                      "public_roots": public_roots.from_environment}[name]()
             path = write_result(name, {"machine": machine, **result})
             print(f"== {name} -> {path}")
             print(json.dumps(result, indent=2))

@@ -1,4 +1,4 @@
-"""ARNs both collectors read the same way."""
+"""ARNs both collectors read (and the AWS collectors build) the same way, in any partition."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ def region(arn: object) -> str | None:
     """
     parts = arn.split(":") if isinstance(arn, str) else []
     return parts[3] or None if len(parts) > 4 and parts[0] == "arn" else None
+
+
+def s3_bucket(partition: str, name: str) -> str:
+    """The ARN of bucket ``name`` in ``partition`` (aws, aws-cn, aws-us-gov).
+
+    >>> s3_bucket("aws-cn", "logs")
+    'arn:aws-cn:s3:::logs'
+    """
+    return f"arn:{partition}:s3:::{name}"

@@ -9,10 +9,10 @@ inventory through a :class:`Lookup`; policy comparators read only ``facts``.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from dr_audit.findings import SourceState
+from dr_audit.findings import SourceState, plain
 
 
 @dataclass
@@ -23,6 +23,8 @@ class Verdict:
     value: Any
     detail: str
     evidence: list = None  # AttributeValue/Resource pairs that decided it
+    #: every resource the row matched, each with its own verdict (findings.ResourceCheck)
+    checks: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def _same_value(row, lookup) -> Verdict:
     if stop is not None:
         return stop
     distinct = {repr(v.value) for v in values}
-    shown = ", ".join(f"{v.label}={v.value!r}" for v in values)
+    shown = ", ".join(f"{v.label}={plain(v.value)}" for v in values)
     return Verdict(SourceState.MEETS if len(distinct) == 1 else SourceState.VIOLATES,
                    [v.value for v in values], f"{row.args['attribute']}: {shown}",
                    [(v.resource, v.attribute) for v in values])
@@ -148,10 +150,16 @@ def _disjoint_cidrs(row, lookup) -> Verdict:
     values, stop = _target_values(row, lookup)
     if stop is not None:
         return stop
+    unset = [v for v in values if v.value is None]
+    if unset:
+        return Verdict(SourceState.VIOLATES, None, f"{row.args['attribute']} of {unset[0].label} is not set",
+                       [(v.resource, v.attribute) for v in values])
     try:
         networks = [ipaddress.ip_network(str(v.value), strict=False) for v in values]
-    except ValueError as exc:
-        return Verdict(SourceState.UNRESOLVED, None, f"not a CIDR: {exc}")
+    except ValueError:
+        shown = ", ".join(f"{v.label}={plain(v.value)}" for v in values)
+        return Verdict(SourceState.UNRESOLVED, None, f"not a CIDR block: {shown}",
+                       [(v.resource, v.attribute) for v in values])
     overlaps = [(a, b) for i, a in enumerate(networks) for b in networks[i + 1:] if a.overlaps(b)]
     shown = ", ".join(f"{v.label}={v.value}" for v in values)
     if overlaps:
@@ -175,6 +183,13 @@ def _ecr_replicates(row, lookup) -> Verdict:
     destination = lookup.region_of(row.args["destination_role"])
     repository = row.args["repository"]
     outcome = lookup.single_value(row.kind, row.role, row.select, "rules")
+    if outcome.stop is not None and outcome.stop.state is SourceState.MISSING and lookup.inventory.source == "terraform":
+        # Terraform's meaning: without an aws_ecr_replication_configuration the registry keeps
+        # its default, no replication rules (the account always has that default to show)
+        return Verdict(SourceState.VIOLATES, False,
+                       f"no aws_ecr_replication_configuration for the registry in {lookup.region_of(row.role)}: "
+                       f"the registry keeps its default of no replication rules, "
+                       f"so {repository} is not replicated to {destination}")
     if outcome.stop is not None:
         return outcome.stop
     rules = outcome.value

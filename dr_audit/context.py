@@ -73,7 +73,10 @@ class AuditContext:
     @property
     def terraform(self) -> Inventory | None:
         if self._terraform is None and self.terraform_root is not None:
-            self._terraform = collect_terraform(self.terraform_root, self.roots, ParseCache(self.parse_cache))
+            # the target's account id is what data.aws_caller_identity yields (None in static mode)
+            account_id = self.target.account_id if self.target is not None and self.target.open() else None
+            self._terraform = collect_terraform(self.terraform_root, self.roots, ParseCache(self.parse_cache),
+                                                account_id=account_id)
         return self._terraform
 
     @property
@@ -124,6 +127,8 @@ class AuditContext:
         for evidence in (finding.terraform, finding.live):
             for name in ("value", "detail", "address", "id", "error"):
                 setattr(evidence, name, redact.data(getattr(evidence, name)))
+            for check in evidence.resources:  # every matched resource's value and reason (evaluate.py)
+                check.value, check.reason = redact.data(check.value), redact.text(check.reason)
         finding.message = redact.text(finding.message)
         finding.skip_reason = redact.text(finding.skip_reason) if finding.skip_reason else finding.skip_reason
         return finding
@@ -148,6 +153,8 @@ class AuditContext:
                      "error": target.account_error,
                      "read_errors": [e.to_dict() for e in (self._live.errors if self._live else [])]}
                     if target else {"account_id": None, "note": "static mode: no AWS credentials used"}),
+            # each account read, with the policy roles whose evidence came from it
+            "accounts": target.accounts() if target and target.reader is not None else [],
             "terraform": ({"root": str(self.terraform_root), "roots": self.roots,
                            "commit": git_commit(str(self.terraform_root)),
                            "parse": {"cache": str(self.parse_cache) if self.parse_cache else None,

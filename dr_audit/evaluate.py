@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dr_audit.comparators import COMPARATORS, Verdict
-from dr_audit.findings import Finding, SourceEvidence, SourceState, Status
+from dr_audit.findings import Finding, ResourceCheck, SourceEvidence, SourceState, Status, plain
 from dr_audit.inventory import AttributeValue, Inventory, Resource, unreadable
 from dr_audit.kinds import KINDS, POLICY_KIND
 from dr_audit.model import Policy, Row
 from dr_audit.operators import OPERATORS
-from dr_audit.terraform.values import Unknown
+from dr_audit.terraform.values import Unknown, is_known
 
 
 @dataclass
@@ -42,15 +42,28 @@ class Lookup:
         return self.policy.region_of(role)
 
     def select(self, kind: str, role: str | None, select: dict):
+        # a role in another account sees only that account's resources (one account: all of them)
         return self.inventory.select(kind, self.region_of(role), select, self.mode,
-                                     KINDS[kind].scope == "global")
+                                     KINDS[kind].scope == "global", self.inventory.account_for(role))
 
     def errors_for(self, kind: str, role: str | None) -> list:
-        return self.inventory.errors_for(kind, self.region_of(role))
+        return self.inventory.errors_for(kind, self.region_of(role), self.inventory.account_for(role))
+
+    def gaps_for(self, kind: str, role: str | None) -> list:
+        """The places this source could not see that could hide a ``kind`` resource of ``role``."""
+        return self.inventory.gaps_for(kind, self.region_of(role))
+
+    def where(self, kind: str, role: str | None, select: dict) -> str:
+        """What a row looks for, for people: 'rds_instance identifier=db in eu-west-1'."""
+        subject = f"{kind} {_describe(select)}" if select else kind
+        if KINDS[kind].scope != "regional":
+            return subject
+        region = self.region_of(role)
+        return f"{subject} in {region}" if region is not None else f"{subject} in any region"
 
     def absent(self, kind: str, role: str | None, select: dict, selection) -> Verdict:
-        """The verdict when nothing matched: unresolved, unreadable, or missing."""
-        where = f"{kind} {_describe(select)}" + (f" in {self.region_of(role)}" if KINDS[kind].scope == "regional" else "")
+        """The verdict when nothing matched: unresolved, unreadable, hidden by a gap, or missing."""
+        where = self.where(kind, role, select)
         if selection.unreadable:
             return Verdict(SourceState.ERROR, None,
                            f"{where}: cannot tell which resource is meant: {'; '.join(selection.reasons[:3])}")
@@ -62,8 +75,12 @@ class Lookup:
             unread = "; ".join(str(e) for e in errors[:3])
             return Verdict(SourceState.ERROR, None,
                            f"{where} not found, and {len(errors)} input(s) could not be read: {unread}")
+        gaps = self.gaps_for(kind, role)
+        if gaps:
+            return Verdict(SourceState.UNRESOLVED, None, f"{where} not found, but {_gap_text(gaps)}")
         kind_of = "data source" if self.mode == "data" else "resource"
-        return Verdict(SourceState.MISSING, None, f"no {kind_of} {where}")
+        return Verdict(SourceState.MISSING, None, f"no {kind_of} {where}{selection.not_counted_text()}",
+                       checks=_not_counted_checks(self.inventory.source, selection))
 
     def single_value(self, kind: str, role: str | None, select: dict, attribute: str) -> ValueOutcome:
         selection = self.select(kind, role, select)
@@ -88,6 +105,13 @@ def _describe(select: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in select.items()) or "(any)"
 
 
+def _gap_text(gaps: list) -> str:
+    """Why a source may not show every resource: its gaps, named (at most three)."""
+    shown = "; ".join(str(g) for g in gaps[:3])
+    more = f" (and {len(gaps) - 3} more)" if len(gaps) > 3 else ""
+    return f"{len(gaps)} place(s) could not be seen and could hide one: {shown}{more}"
+
+
 def _unresolved_state(value: Any) -> SourceState:
     """A value that could not be read is an ERROR; one not resolvable is UNRESOLVED."""
     return SourceState.ERROR if unreadable(value) else SourceState.UNRESOLVED
@@ -98,54 +122,193 @@ def _unknown_text(value: Any) -> str:
         return f"could not be read ({value.reason}): {value.expression}"
     if isinstance(value, Unknown):
         return f"unresolved ({value.reason}): {value.expression}"
-    return f"unresolved: {value!r}"
+    return f"unresolved: {plain(value)}"
+
+
+def _check(resource: Resource, found: AttributeValue | None, state: SourceState, reason: str,
+           value: Any = None) -> ResourceCheck:
+    """One matched resource's line in the evidence: where it is, its value and its own verdict."""
+    return ResourceCheck(
+        source=resource.source, address=resource.address, verdict=state.value, reason=reason,
+        value=value if is_known(value) else None,
+        file=found.file if found is not None and found.file else resource.file,
+        line=found.line if found is not None and found.line else resource.line,
+        region=resource.region if isinstance(resource.region, str) else None,
+        account=getattr(resource, "account", None))
+
+
+def _not_counted_checks(source: str, selection) -> list[ResourceCheck]:
+    """Resources that matched but are out of service: listed, as violating (they cannot meet a row)."""
+    checks = []
+    for entry in getattr(selection, "not_counted", None) or []:
+        address, _, why = entry.rpartition(": ")
+        checks.append(ResourceCheck(source, address or entry, SourceState.VIOLATES.value,
+                                    f"present but not counted: {why}"))
+    return checks
 
 
 def attribute_verdict(row: Row, lookup: Lookup) -> Verdict:
-    """Evaluate an attribute, aggregate or existence row on one source."""
+    """Evaluate an attribute, aggregate or existence row on one source.
+
+    Every matched resource gets its own verdict (``Verdict.checks``). The
+    source violates when one visible resource does, even if others are
+    unresolved; it is unresolved when nothing visible violates and a value, a
+    possible match or (for a row without ``select``) a gap leaves it open.
+    """
     selection = lookup.select(row.kind, row.role, row.select)
-    operator = OPERATORS[row.op]
-    if row.aggregate is None and not selection.matched:
+    if row.aggregate is not None:
+        return _aggregate_verdict(row, lookup, selection)
+    if not selection.matched:
         return lookup.absent(row.kind, row.role, row.select, selection)
-    if row.aggregate is not None and selection.possible:
-        return Verdict(SourceState.ERROR if selection.unreadable else SourceState.UNRESOLVED, None,
-                       f"cannot count {row.kind} {_describe(row.select)}: {'; '.join(selection.reasons[:3])}")
     matched = selection.matched
-    pairs = [(r, r.attributes.get(row.attribute)) for r in matched] if row.attribute else [(r, None) for r in matched]
     if row.op == "exists":
-        return Verdict(SourceState.MEETS, len(matched), f"{len(matched)} found: {matched[0].address}", pairs)
+        checks = [_check(r, None, SourceState.MEETS, "present") for r in matched]
+        return Verdict(SourceState.MEETS, len(matched), f"{len(matched)} found: {matched[0].address}",
+                       [(r, None) for r in matched], checks)
+    verdicts = [_resource_verdict(row, resource) for resource in matched]
+    open_ends = []
+    if row.all_of_kind:
+        open_ends = list(selection.reasons[:3])
+        gaps = lookup.gaps_for(row.kind, row.role)
+        if gaps:
+            open_ends.append(_gap_text(gaps))
+    return _combined(row, verdicts, selection, open_ends)
+
+
+def _resource_verdict(row: Row, resource: Resource) -> Verdict:
+    """One resource's attribute against the row: meets, violates, unresolved or error."""
+    found = resource.attributes.get(row.attribute)
+    subject = f"{resource.address}.{row.attribute}"
+    if found is None or not found.known:
+        value = found.value if found is not None else Unknown(subject, "attribute not collected")
+        detail = f"{subject}: {_unknown_text(value)}"
+        state = _unresolved_state(value)
+        return Verdict(state, None, detail, [(resource, found)], [_check(resource, found, state, _unknown_text(value))])
+    verdict = _compare(OPERATORS[row.op], found.value, row.value, subject, [(resource, found)])
+    reason = verdict.detail[len(subject):].lstrip(" =:") if verdict.detail.startswith(subject) else verdict.detail
+    verdict.checks = [_check(resource, found, verdict.state, reason, found.value)]
+    return verdict
+
+
+#: which resource's verdict speaks for the source, most decisive first
+_PRECEDENCE = (SourceState.VIOLATES, SourceState.ERROR, SourceState.UNRESOLVED, SourceState.MEETS)
+_TALLY = {SourceState.VIOLATES: "violating", SourceState.ERROR: "unreadable", SourceState.UNRESOLVED: "unresolved"}
+
+
+def _combined(row: Row, verdicts: list[Verdict], selection, open_ends: list[str]) -> Verdict:
+    """The source's verdict over every matched resource (see ``attribute_verdict``).
+
+    ``open_ends``: what could hide a further resource (possible matches, gaps);
+    they leave a source that otherwise meets UNRESOLVED.
+    """
+    checks = [c for v in verdicts for c in v.checks]
+    possible = selection.possible if row.all_of_kind else []
+    checks += [_check(r, None, SourceState.UNRESOLVED, reason.partition(": ")[2] or reason)
+               for r, reason in zip(possible, selection.reasons)]
+    checks += _not_counted_checks(selection.matched[0].source, selection)
+    total = len(verdicts)
+    by_state = {state: [v for v in verdicts if v.state is state] for state in _PRECEDENCE}
+    for state in _PRECEDENCE[:3]:
+        if by_state[state]:
+            first = by_state[state][0]
+            tally = f" ({_TALLY[state]}: {len(by_state[state])} of {total} {row.kind} resources)" if total > 1 else ""
+            return Verdict(state, first.value, first.detail + tally, first.evidence, checks)
+    first = verdicts[0]
+    if open_ends:
+        return Verdict(SourceState.UNRESOLVED, None,
+                       f"{first.detail}; every visible {row.kind} meets the policy ({total}), but "
+                       + "; ".join(open_ends), first.evidence, checks)
+    tally = f" (all {total} {row.kind} resources meet)" if total > 1 else ""
+    return Verdict(SourceState.MEETS, _common_value([v.value for v in verdicts]), first.detail + tally,
+                   first.evidence, checks)
+
+
+def _common_value(values: list) -> Any:
+    """One value when every resource has it, else the distinct values (so code and account compare as sets)."""
+    distinct: dict[str, Any] = {}
+    for value in values:
+        distinct.setdefault(plain(value), value)
+    return next(iter(distinct.values())) if len(distinct) == 1 else [distinct[k] for k in sorted(distinct)]
+
+
+def _aggregate_verdict(row: Row, lookup: Lookup, selection) -> Verdict:
+    """A count or distinct row: one verdict over every selected resource, each listed."""
+    if selection.possible:
+        return Verdict(SourceState.ERROR if selection.unreadable else SourceState.UNRESOLVED, None,
+                       f"cannot count {lookup.where(row.kind, row.role, row.select)}: "
+                       f"{'; '.join(selection.reasons[:3])}")
+    matched = selection.matched
+    errors = lookup.errors_for(row.kind, row.role)
+    if not matched and (errors or row.when_absent == "not_applicable"):
+        return lookup.absent(row.kind, row.role, row.select, selection)
+    pairs = [(r, r.attributes.get(row.attribute) if row.attribute else None) for r in matched]
+    gaps = lookup.gaps_for(row.kind, row.role)
     if row.aggregate == "count":
-        actual = len(matched)
-        if actual == 0 and lookup.errors_for(row.kind, row.role):
-            return lookup.absent(row.kind, row.role, row.select, selection)
-        return _compare(operator, actual, row.value, f"count of {row.kind} {_describe(row.select)}", pairs)
+        verdict = _count_verdict(row, lookup, len(matched), pairs, gaps)
+    else:
+        verdict = _distinct_verdict(row, pairs, gaps)
+    if not verdict.checks:
+        verdict.checks = [_check(r, found, verdict.state, _aggregate_reason(row, found),
+                                 found.value if found is not None else None) for r, found in pairs]
+    verdict.checks += _not_counted_checks(lookup.inventory.source, selection)
+    return verdict
+
+
+def _aggregate_reason(row: Row, found: AttributeValue | None) -> str:
+    """Why a resource is listed under an aggregate row: it was counted, or it gave this value."""
+    if row.aggregate == "count":
+        return "counted"
+    if found is None or not found.known:
+        return _unknown_text(found.value if found is not None else Unknown(row.attribute, "attribute not collected"))
+    return f"{row.attribute} is not set" if found.value is None else f"{row.attribute} = {plain(found.value)}"
+
+
+def _count_verdict(row: Row, lookup: Lookup, actual: int, pairs: list, gaps: list) -> Verdict:
+    """The number of resources against the row; a gap could hide more, so it leaves the count open."""
+    subject = f"count of {lookup.where(row.kind, row.role, row.select)}"
+    if gaps:
+        return Verdict(SourceState.UNRESOLVED, None, f"{subject}: {actual} visible, but {_gap_text(gaps)}", pairs)
+    return _compare(OPERATORS[row.op], actual, row.value, f"count of {row.kind} {_describe(row.select)}", pairs)
+
+
+def _distinct_verdict(row: Row, pairs: list, gaps: list) -> Verdict:
+    """The set of the resources' values against the row (a null value is "not set")."""
     for resource, found in pairs:
         if found is None or not found.known:
             value = found.value if found is not None else Unknown(row.attribute, "attribute not collected")
-            return Verdict(_unresolved_state(value), None, f"{resource.address}.{row.attribute}: {_unknown_text(value)}",
+            state = _unresolved_state(value)
+            return Verdict(state, None, f"{resource.address}.{row.attribute}: {_unknown_text(value)}",
                            [(resource, found)])
-    if row.aggregate == "distinct":
-        values = sorted({str(found.value) for _, found in pairs})
-        if not values and lookup.errors_for(row.kind, row.role):
-            return lookup.absent(row.kind, row.role, row.select, selection)
-        return _compare(operator, values, row.value, f"distinct {row.attribute} of {row.kind}", pairs)
-    verdicts = [_compare(operator, found.value, row.value, f"{resource.address}.{row.attribute}", [(resource, found)])
-                for resource, found in pairs]
-    failing = [v for v in verdicts if v.state is not SourceState.MEETS]
-    return failing[0] if failing else verdicts[0]
+    values = sorted({"not set" if found.value is None else str(found.value) for _, found in pairs})
+    subject = f"distinct {row.attribute} of {row.kind}"
+    if gaps:
+        return Verdict(SourceState.UNRESOLVED, None, f"{subject}: {plain(values)} visible, but {_gap_text(gaps)}",
+                       pairs)
+    return _compare(OPERATORS[row.op], values, row.value, subject, pairs)
+
+
+#: what an operator needs, for the message when a value is of another shape
+_NEEDS = {"number": "a number", "list": "a list", "cidr": "a CIDR block", "regex": "text",
+          "scalar": "a single value"}
 
 
 def _compare(operator, actual: Any, expected: Any, subject: str, pairs) -> Verdict:
+    """``subject = actual`` against the row's operator; a null actual is "not set" (see operators.py)."""
+    shown = "" if operator.expects == "none" else f" (expected {operator.symbol} {plain(expected)})"
+    if actual is None and operator.needs_value:
+        return Verdict(SourceState.VIOLATES, None, f"{subject} is not set{shown}", pairs)
     try:
         ok = operator.test(actual, expected)
-    except (TypeError, ValueError) as exc:
-        return Verdict(SourceState.UNRESOLVED, actual, f"{subject} = {actual!r} cannot be compared: {exc}", pairs)
-    shown = "" if operator.expects == "none" else f" (expected {operator.symbol} {expected!r})"
-    return Verdict(SourceState.MEETS if ok else SourceState.VIOLATES, actual, f"{subject} = {actual!r}{shown}", pairs)
+    except (TypeError, ValueError):
+        return Verdict(SourceState.UNRESOLVED, actual,
+                       f"{subject} = {plain(actual)} is not {_NEEDS.get(operator.expects, 'comparable')}{shown}", pairs)
+    state = SourceState.MEETS if ok else SourceState.VIOLATES
+    said = f"{subject} is not set" if actual is None else f"{subject} = {plain(actual)}"
+    return Verdict(state, actual, f"{said}{shown}", pairs)
 
 
 def source_evidence(row: Row, lookup: Lookup) -> SourceEvidence:
-    """What one source holds for ``row`` and whether it meets it."""
+    """What one source holds for ``row`` and whether it meets it, with every matched resource."""
     if row.comparator:
         verdict = COMPARATORS[row.comparator].evaluate(row, lookup)
     else:
@@ -163,9 +326,27 @@ def source_evidence(row: Row, lookup: Lookup) -> SourceEvidence:
             evidence.detail += f" [{found.note}]"
     elif attrs:
         evidence.file, evidence.line = attrs[0].file, attrs[0].line
+    evidence.resources = verdict.checks or [
+        _check(resource, found, verdict.state, f"compared by {row.comparator}" if row.comparator else verdict.detail,
+               found.value if found is not None else None)
+        for resource, found in decided if resource is not None]
     if verdict.state is SourceState.ERROR:
         evidence.error = verdict.detail
     return evidence
+
+
+def _not_applicable(row: Row, code: SourceEvidence, live: SourceEvidence) -> Finding | None:
+    """NOT_APPLICABLE when an all-of-a-kind row with ``when_absent: not_applicable`` finds no
+    resource of its kind in any consulted source (a read error or a gap is never "none"), else None."""
+    if row.when_absent != "not_applicable" or not row.all_of_kind:
+        return None
+    consulted = [(name, e) for name, e in (("Terraform", code), ("account", live))
+                 if e.state is not SourceState.NOT_CONSULTED]
+    if not consulted or any(e.state is not SourceState.MISSING or e.resources for _, e in consulted):
+        return None
+    said = "; ".join(f"{name}: {e.detail}" for name, e in consulted)
+    reason = f"the row covers every {row.kind} and there is none ({said}); when_absent: not_applicable"
+    return Finding(row.id, Status.NOT_APPLICABLE, reason, code, live, skip_reason=reason)
 
 
 def _not_consulted(why: str) -> SourceEvidence:
@@ -206,6 +387,9 @@ def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
     if code.state is SourceState.NOT_CONSULTED:
         reason = f"{code.detail}; static mode does not read the account" if row.managed_by == "manual" else code.detail
         return Finding(row.id, Status.UNKNOWN, reason, code, live, skip_reason=reason)
+    not_applicable = _not_applicable(row, code, live)
+    if not_applicable is not None:
+        return not_applicable
     status, message, skip = _static_status(row, code)
     return Finding(row.id, status, message, code, live, skip_reason=skip)
 
@@ -229,7 +413,7 @@ def evaluate_live(row: Row, policy: Policy, live_inventory: Inventory) -> Findin
                        _not_consulted(only_code), skip_reason=reason)
     live = live_evidence(row, policy, live_inventory)
     code = _not_consulted("live mode: Terraform is not read")
-    return _one_source_finding(row, code, live)
+    return _not_applicable(row, code, live) or _one_source_finding(row, code, live)
 
 
 def evaluate_full(row: Row, policy: Policy, terraform: Inventory, live_inventory: Inventory) -> Finding:
@@ -244,6 +428,9 @@ def evaluate_full(row: Row, policy: Policy, terraform: Inventory, live_inventory
         return finding
     code = code_evidence(row, policy, terraform)
     live = live_evidence(row, policy, live_inventory)
+    not_applicable = _not_applicable(row, code, live)
+    if not_applicable is not None:
+        return not_applicable
     if code.state is SourceState.NOT_CONSULTED:
         return _one_source_finding(row, code, live)
     status, message, skip = _three_way_status(row, code, live)

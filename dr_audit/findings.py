@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -18,6 +18,8 @@ class Status(str, Enum):
     UNKNOWN = "UNKNOWN"
     ERROR = "ERROR"
     WAIVED = "WAIVED"
+    #: an all-of-a-kind row (``when_absent: not_applicable``) found no resource of its kind
+    NOT_APPLICABLE = "NOT_APPLICABLE"
 
 
 class SourceState(str, Enum):
@@ -29,6 +31,60 @@ class SourceState(str, Enum):
     UNRESOLVED = "unresolved"  # evidence exists but a value could not be resolved
     ERROR = "error"            # the source could not be read
     NOT_CONSULTED = "not_consulted"  # by design (manual rows in code, static mode)
+
+
+def plain(value: Any) -> str:
+    """A value as people read it in a verdict: no Python spellings.
+
+    ``None`` -> ``not set``, ``True`` -> ``true``, strings in double quotes,
+    lists as ``["a", "b"]``, an unresolved value as its expression.
+    """
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return "[" + ", ".join(_item(v) for v in items) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_item(v)}" for k, v in value.items()) + "}"
+    expression = getattr(value, "expression", None)
+    if isinstance(expression, str):
+        return expression
+    return str(value)
+
+
+def _item(value: Any) -> str:
+    """An item inside a list or mapping: a null there is written ``null``, as Terraform does."""
+    return "null" if value is None else plain(value)
+
+
+@dataclass
+class ResourceCheck:
+    """One resource a row matched, and its own verdict (``meets``, ``violates``,
+    ``unresolved`` or ``error``, with a short reason)."""
+
+    source: str                  # "terraform" or "aws"
+    address: str
+    verdict: str
+    reason: str = ""
+    value: Any = None
+    file: str | None = None
+    line: int | None = None
+    region: str | None = None
+    account: str | None = None
+
+    def to_dict(self) -> dict:
+        data = {"source": self.source, "verdict": self.verdict, "reason": self.reason, "value": self.value}
+        if self.source == "terraform":
+            data.update(address=self.address, file=self.file, line=self.line)
+        else:
+            data.update(id=self.address, region=self.region)
+        if self.account:
+            data["account"] = self.account
+        return data
 
 
 @dataclass
@@ -44,6 +100,8 @@ class SourceEvidence:
     region: str | None = None
     id: str | None = None
     error: str | None = None
+    #: every resource the row matched in this source, each with its own verdict
+    resources: list[ResourceCheck] = field(default_factory=list)
 
     def location(self) -> str:
         if self.file:
@@ -51,9 +109,9 @@ class SourceEvidence:
         return self.address or self.id or ""
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """The evidence for the JSON report; its resources are listed once per row (``rows[].resources``)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("state", "resources")}
         data["status"] = self.state.value
-        del data["state"]
         return data
 
 

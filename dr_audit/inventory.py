@@ -15,6 +15,10 @@ from dr_audit.errors import SourceError
 from dr_audit.terraform.values import Unknown, is_known
 
 
+#: "resources of every account": what a selection means when the source is one account
+ANY_ACCOUNT = "*"
+
+
 @dataclass(frozen=True)
 class Unreadable(Unknown):
     """A value that exists but could not be read: the API call for it failed.
@@ -61,6 +65,11 @@ class Resource:
     line: int | None = None
     root: str | None = None
     presence: Unknown | None = None
+    #: the AWS account the resource was read from (live evidence; None for Terraform)
+    account: str | None = None
+    #: live only: why the resource cannot meet any row although it exists, from its state
+    #: ("status CREATING", "disabled"); selection leaves it out and says why (see ``not_counted``)
+    out_of_service: str | None = None
 
     def value(self, attribute: str) -> Any:
         found = self.attributes.get(attribute)
@@ -79,6 +88,12 @@ class Selection:
     possible: list[Resource]
     reasons: list[str] = field(default_factory=list)
     unreadable: bool = False  # a candidate could not be told apart because a read failed
+    #: "address: why" for resources that match but are out of service (failed, transitional, disabled)
+    not_counted: list[str] = field(default_factory=list)
+
+    def not_counted_text(self) -> str:
+        """``"; present but not counted: <address>: <state>"`` when something matched out of service, else ""."""
+        return f"; present but not counted: {'; '.join(self.not_counted[:3])}" if self.not_counted else ""
 
 
 @dataclass
@@ -94,14 +109,34 @@ class Inventory:
     secrets: set[str] = field(default_factory=set)
     #: what parsing cost (Terraform only): trees parsed, and reused from memory or disk
     parse_stats: dict[str, int] = field(default_factory=dict)
+    #: places whose resources could not be seen although nothing failed to read
+    #: (Terraform: a remote module without ``.terraform/modules``): rows whose evidence
+    #: could lie there are UNKNOWN, never ERROR and never PASS (see ``gaps_for``)
+    gaps: list = field(default_factory=list)
 
-    def errors_for(self, kind: str, region: str | None) -> list:
-        """The read errors that could hide a ``kind`` resource in ``region``.
+    def gaps_for(self, kind: str, region: str | None) -> list:
+        """The gaps that could hide a ``kind`` resource in ``region`` (a gap with ``affects`` decides)."""
+        return [g for g in self.gaps if not hasattr(g, "affects") or g.affects(kind, region)]
+
+    #: live, when the policy names accounts: policy role (None: rows naming none) -> the account its
+    #: rows read; empty when the source is one account (Terraform, or a live run naming none)
+    role_accounts: dict = field(default_factory=dict)
+
+    def account_for(self, role: str | None) -> str | None:
+        """The account ``role``'s evidence must come from; ANY_ACCOUNT when the source is one account."""
+        if not self.role_accounts:
+            return ANY_ACCOUNT
+        return self.role_accounts.get(role, self.role_accounts.get(None))
+
+    def errors_for(self, kind: str, region: str | None, account: str | None = ANY_ACCOUNT) -> list:
+        """The read errors that could hide a ``kind`` resource in ``region`` (of ``account``, when
+        given: an error that names another account hides nothing there).
 
         Terraform errors (an unreadable file) may hide anything; an AWS error
         names the kind and region it failed for (``affects``).
         """
-        return [e for e in self.errors if not hasattr(e, "affects") or e.affects(kind, region)]
+        return [e for e in self.errors if (not hasattr(e, "affects") or e.affects(kind, region))
+                and (account == ANY_ACCOUNT or getattr(e, "account", account) == account)]
 
     def of_kind(self, kind: str) -> list[Resource]:
         """The resources of ``kind``, in collection order (indexed once the list stops growing)."""
@@ -140,19 +175,21 @@ class Inventory:
         return sorted(exact.get(wanted, []) + always, key=lambda r: order[id(r)])
 
     def select(self, kind: str, region: str | None, select: dict[str, Any],
-               mode: str = "managed", global_kind: bool = False) -> Selection:
-        """Resources of ``kind`` in ``region`` whose attributes equal ``select``.
+               mode: str = "managed", global_kind: bool = False, account: str | None = ANY_ACCOUNT) -> Selection:
+        """Resources of ``kind`` in ``region`` (of ``account``) whose attributes equal ``select``.
 
         Global kinds ignore the region. A candidate whose region or selector
         attribute is unresolved is *possible*, never *matched*.
         """
-        matched, possible, reasons = [], [], []
+        matched, possible, reasons, not_counted = [], [], [], []
         unread = False
         for resource in self._candidates(kind, select):
-            if resource.mode != mode:
+            if resource.mode != mode or (account != ANY_ACCOUNT and resource.account != account):
                 continue
             verdict = _matches(resource, region, select, global_kind)
-            if verdict is True:
+            if verdict is True and resource.out_of_service:
+                not_counted.append(f"{resource.address}: {resource.out_of_service}")
+            elif verdict is True:
                 (possible if resource.presence is not None else matched).append(resource)
                 if resource.presence is not None:
                     reasons.append(f"{resource.address}: {resource.presence.reason}")
@@ -160,12 +197,14 @@ class Inventory:
                 possible.append(resource)
                 reasons.append(f"{resource.address}: {verdict}")
                 unread = unread or "could not be read" in verdict
-        return Selection(matched, possible, reasons, unread)
+        return Selection(matched, possible, reasons, unread, not_counted)
 
 
 def _matches(resource: Resource, region: str | None, select: dict[str, Any], global_kind: bool) -> bool | str:
     if not global_kind and region is not None:
         if not is_known(resource.region):
+            if unreadable(resource.region):
+                return f"region could not be read ({resource.region.reason})"
             return f"region unresolved ({resource.region.reason})" if isinstance(resource.region, Unknown) else "region unresolved"
         if resource.region != region:
             return False

@@ -8,15 +8,25 @@ from typing import Any
 SEVERITIES = ("critical", "high", "medium", "low")
 MANAGED_BY = ("terraform", "data", "manual")
 AGGREGATES = ("count", "distinct")
+#: what an all-of-a-kind row (no ``select``) says when the kind has no resource at all
+WHEN_ABSENT = ("fail", "not_applicable")
 
 
 @dataclass(frozen=True)
 class Role:
-    """A named place the policy talks about: its region and Terraform root."""
+    """A named place the policy talks about: its region, Terraform root and AWS account.
+
+    ``account`` (12 digits) and ``role_arn`` (with an optional ``external_id``)
+    say which account the role's rows read and with which credentials; a role
+    without them reads through the run's own credentials.
+    """
 
     name: str
     region: str | None
     terraform_root: str | None = None
+    account: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +43,9 @@ class Row:
 
     Exactly one of three shapes: an attribute check (``attribute``/``op``/
     ``value``, optionally over an ``aggregate``), an existence check
-    (``op: exists``), or a named ``comparator`` with ``args``.
+    (``op: exists``), or a named ``comparator`` with ``args``. A row without
+    ``select`` covers every resource of its kind in its role's region; with
+    ``when_absent: not_applicable`` it is NOT_APPLICABLE where the kind has none.
     """
 
     id: str
@@ -53,17 +65,23 @@ class Row:
     args: dict[str, Any] = field(default_factory=dict)
     problem: int | None = None
     unknown_ok: str | None = None
+    when_absent: str = "fail"
 
     @property
     def section(self) -> str:
         """The top-level section of the clause: '2.3' -> '2'."""
         return self.clause.split(".")[0]
 
+    @property
+    def all_of_kind(self) -> bool:
+        """True when the row covers every resource of its kind (no ``select``, no comparator)."""
+        return not self.select and not self.comparator
+
     def resource_label(self) -> str:
         """What the row selects, for people: 'identifier=orders-db'."""
         if self.comparator:
             return self.comparator
-        return ", ".join(f"{k}={v}" for k, v in self.select.items()) or "(all)"
+        return ", ".join(f"{k}={v}" for k, v in self.select.items()) or f"every {self.kind}"
 
 
 @dataclass(frozen=True)

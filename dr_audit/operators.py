@@ -2,7 +2,10 @@
 
 Each operator takes (actual, expected) and answers True or False. The
 evaluator never calls one with an unresolved value: that is UNKNOWN before
-any comparison is made.
+any comparison is made. A null actual value means "not set" (a known value):
+``eq``, ``ne`` and ``in`` compare it like any other; every operator that
+needs a number, a list, a CIDR or a pattern (``needs_value``) is never called
+with it, the evaluator counts it a violation worded "not set".
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class Operator:
     expects: str
     doc: str
     symbol: str
+    needs_value: bool = True  # False: a null actual is compared like any value (eq, ne, in)
 
 
 def _number(value: Any) -> float:
@@ -76,13 +80,13 @@ def _set_eq(actual: Any, expected: Any) -> bool:
 
 
 OPERATORS: dict[str, Operator] = {op.name: op for op in [
-    Operator("eq", _equal, "scalar", "equal to", "=="),
-    Operator("ne", lambda a, e: not _equal(a, e), "scalar", "not equal to", "!="),
+    Operator("eq", _equal, "scalar", "equal to", "==", needs_value=False),
+    Operator("ne", lambda a, e: not _equal(a, e), "scalar", "not equal to", "!=", needs_value=False),
     Operator("gte", lambda a, e: _number(a) >= _number(e), "number", "at least", ">="),
     Operator("lte", lambda a, e: _number(a) <= _number(e), "number", "at most", "<="),
     Operator("gt", lambda a, e: _number(a) > _number(e), "number", "more than", ">"),
     Operator("lt", lambda a, e: _number(a) < _number(e), "number", "less than", "<"),
-    Operator("in", lambda a, e: any(_equal(a, x) for x in e), "list", "one of", "in"),
+    Operator("in", lambda a, e: any(_equal(a, x) for x in e), "list", "one of", "in", needs_value=False),
     Operator("contains", lambda a, e: any(_equal(x, e) for x in _as_list(a)), "scalar",
              "a list containing", "contains"),
     Operator("contains_all", lambda a, e: all(any(_equal(x, y) for x in _as_list(a)) for y in e),
@@ -94,5 +98,5 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("all_match", _all_match, "regex", "a non-empty list whose every item matches", "all =~"),
     Operator("subset_of", _subset_of, "list", "a list drawn only from", "subset of"),
     # For ``exists`` the evaluator passes the number of matching resources.
-    Operator("exists", lambda count, _: count > 0, "none", "present", "exists"),
+    Operator("exists", lambda count, _: count > 0, "none", "present", "exists", needs_value=False),
 ]}

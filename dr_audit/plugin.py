@@ -16,7 +16,7 @@ from dr_audit.aws.collect import DEFAULT_CONCURRENCY
 from dr_audit.aws.target import TARGETS, TargetError, TargetOptions
 from dr_audit.context import MODES, AuditContext
 from dr_audit.errors import PolicyError, PolicyErrors
-from dr_audit.findings import Finding, Status
+from dr_audit.findings import Finding, Status, plain
 from dr_audit.model import Row
 from dr_audit.operators import OPERATORS
 from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
@@ -215,16 +215,17 @@ def dr_finding(dr_context: AuditContext, dr_row: Row) -> Finding:
 def explain(row: Row, finding: Finding) -> str:
     """The terminal message: what the policy expects, what each source holds, where."""
     if row.comparator:
-        expected = f"{row.comparator} {row.args}"
+        expected = f"{row.comparator} {plain(row.args)}"
     elif row.op == "exists":
         expected = f"a {row.kind} with {row.resource_label()} exists"
     else:
         subject = f"count of {row.kind}" if row.aggregate == "count" else (
             f"distinct {row.attribute}" if row.aggregate == "distinct" else row.attribute)
-        expected = f"{subject} {OPERATORS[row.op].symbol} {row.value!r}"
+        expected = f"{subject} {OPERATORS[row.op].symbol} {plain(row.value)}"
     code = finding.terraform
+    scope = f"{row.kind} {row.resource_label()}" if row.select else row.resource_label()
     lines = [f"{row.id} (clause {row.clause}, {row.severity}): {row.title}",
-             f"  expected : {expected}" + (f"  [{row.kind} {row.resource_label()}]" if not row.comparator else ""),
+             f"  expected : {expected}" + (f"  [{scope}]" if not row.comparator else ""),
              f"  terraform: {code.state.value}: {code.detail}"]
     if code.location():
         lines.append(f"  at       : {code.location()}" + (f"  ({code.address})" if code.address else ""))
@@ -234,9 +235,25 @@ def explain(row: Row, finding: Finding) -> str:
         if live.id or live.region:
             lines.append(f"  id       : {live.id or ''}" + (f"  ({live.region})" if live.region else ""))
     lines.append(f"  status   : {finding.status.value}: {finding.message}")
+    lines += _resource_lines(finding)
     if row.problem:
         lines.append(f"  problem  : item {row.problem} of the policy")
     return "\n".join(lines)
+
+
+def _resource_lines(finding: Finding, limit: int = 10) -> list[str]:
+    """The terminal's list of matched resources when a row matched several: each with its verdict."""
+    checks = finding.terraform.resources + finding.live.resources
+    if len(checks) < 2:
+        return []
+    lines = [f"  resources: {len(checks)} matched"]
+    for check in checks[:limit]:
+        where = f"{check.file}:{check.line}" if check.file else (check.region or "")
+        lines.append(f"    {check.verdict:<10} {check.source:<9} {check.address}" + (f"  ({where})" if where else "")
+                     + (f": {check.reason}" if check.reason else ""))
+    if len(checks) > limit:
+        lines.append(f"    ... and {len(checks) - limit} more (see the JSON and HTML reports)")
+    return lines
 
 
 def check_finding(row: Row, finding: Finding) -> None:
@@ -356,11 +373,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(redact.text(f"unreadable input: {error}"))
     for error in (context.live.errors if context.live else []):
         terminalreporter.write_line(redact.text(f"unreadable in the account: {error}"))
+    for gap in (getattr(context.terraform, "gaps", None) or []) if context.terraform else []:
+        # not an error: the rows it could hide are UNKNOWN, and the run is complete without it
+        terminalreporter.write_line(redact.text(f"not seen in Terraform: {gap}"))
     if context.target is not None:
         info = context.target.describe()
         terminalreporter.write_line(f"account {context.target.account_id or 'unknown'} via {info['endpoint']}"
                                     + (f" (estate {info['estate']})" if info["estate"] else "")
                                     + f": {info['api_calls']} API calls, {info['failed_calls']} failed")
+        accounts = context.target.accounts()
+        if len(accounts) > 1:  # one line per account the roles read, with why it could not be read
+            for entry in accounts:
+                roles = ", ".join(entry["roles"]) or "(the run's own credentials)"
+                failure = f": NOT READ: {entry['error']}" if entry["error"] else ""
+                terminalreporter.write_line(redact.text(f"  account {entry['id'] or 'unknown'} for {roles}{failure}"))
     document = config.stash.get(_DOCUMENT, None)
     if document is not None:
         since = document["since_last_run"]

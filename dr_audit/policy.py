@@ -17,16 +17,21 @@ from typing import Any
 from dr_audit.comparators import COMPARATORS
 from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.kinds import BOOL, CIDR, INT, INT_LIST, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
-from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, Policy, Problem, Role, Row
+from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, WHEN_ABSENT, Policy, Problem, Role, Row
 from dr_audit.operators import OPERATORS
 from dr_audit.yaml_lines import LineDict, LineList, load_yaml_with_lines
 
 ROW_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 #: a cloud region name: AWS style (us-east-1) or Google Cloud style (asia-northeast3)
 REGION = re.compile(r"^(?:[a-z]{2}(?:-[a-z]+)+-\d|[a-z]+-[a-z]+\d)$")
+#: an AWS account id: twelve digits, kept as a string (leading zeros matter)
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+#: an IAM role ARN in any partition: arn:aws:iam::123456789012:role/path/name
+ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")
+ROLE_KEYS = {"region", "terraform_root", "account", "role_arn", "external_id"}
 TOP_KEYS = {"policy", "roles", "terraform", "sandbox", "facts", "problems", "rows"}
 ROW_KEYS = {"id", "clause", "title", "kind", "role", "select", "attribute", "op", "value", "aggregate",
-            "comparator", "args", "managed_by", "severity", "problem", "unknown_ok"}
+            "comparator", "args", "managed_by", "severity", "problem", "unknown_ok", "when_absent"}
 
 
 class _Collector:
@@ -105,8 +110,33 @@ def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
         root = spec.get("terraform_root")
         if root is not None and not isinstance(root, str):
             errors.add(f"role {name!r}: terraform_root must be a directory name", where)
-        roles[name] = Role(name, region, root)
+        unknown = sorted(set(spec) - ROLE_KEYS)
+        if unknown:
+            errors.add(f"role {name!r}: unknown key(s) {unknown} (known: {sorted(ROLE_KEYS)})", where)
+        account, role_arn, external_id = _role_account(name, spec, where, errors)
+        roles[name] = Role(name, region, root, account, role_arn, external_id)
     return roles
+
+
+def _role_account(name: str, spec: dict, where: int, errors: _Collector) -> tuple[str | None, ...]:
+    """A role's (account, role_arn, external_id), each checked; the account defaults to the role ARN's."""
+    account, role_arn, external_id = spec.get("account"), spec.get("role_arn"), spec.get("external_id")
+    if account is not None and not (isinstance(account, str) and ACCOUNT_ID.match(account)):
+        # an unquoted number loses leading zeros in YAML, so only a quoted string is an account id
+        errors.add(f"role {name!r}: account must be a quoted 12-digit account id, e.g. \"123456789012\" "
+                   f"(got {account!r})", where)
+        account = None
+    arn = ROLE_ARN.match(role_arn) if isinstance(role_arn, str) else None
+    if role_arn is not None and arn is None:
+        errors.add(f"role {name!r}: role_arn must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/dr-audit "
+                   f"(got {role_arn!r})", where)
+        role_arn = None
+    if arn is not None and account is not None and arn.group("account") != account:
+        errors.add(f"role {name!r}: role_arn is in account {arn.group('account')}, but account says {account}", where)
+    if external_id is not None and (not isinstance(external_id, str) or not external_id or role_arn is None):
+        errors.add(f"role {name!r}: external_id must be a string, given with a role_arn", where)
+        external_id = None
+    return (account or (arn.group("account") if arn else None)), role_arn, external_id
 
 
 def _problems(raw: Any, line: int, errors: _Collector) -> dict[int, LineDict]:
@@ -208,6 +238,7 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
             if attribute not in KINDS[kind].attributes:
                 add(f"select: {kind} has no attribute {attribute!r}", "select")
     comparator = item.get("comparator")
+    _check_when_absent(item, add)
     if comparator is not None:
         _check_comparator(item, kind, roles, facts, add)
     elif kind == POLICY_KIND:
@@ -220,7 +251,25 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
                severity=item["severity"], managed_by=managed_by, line=item.line, role=role,
                select=dict(select), attribute=item.get("attribute"), op=item.get("op"),
                value=item.get("value"), aggregate=item.get("aggregate"), comparator=comparator,
-               args=_plain(item.get("args") or {}), problem=problem, unknown_ok=unknown_ok)
+               args=_plain(item.get("args") or {}), problem=problem, unknown_ok=unknown_ok,
+               when_absent=item.get("when_absent", "fail"))
+
+
+def _check_when_absent(item: LineDict, add) -> None:
+    """``when_absent`` belongs to rows that cover every resource of a kind and decide per resource."""
+    if "when_absent" not in item:
+        return
+    value = item["when_absent"]
+    if value not in WHEN_ABSENT:
+        add(f"when_absent must be one of {list(WHEN_ABSENT)}, not {value!r}", "when_absent")
+    elif item.get("select"):
+        add("when_absent only goes with a row without select (a selected resource that is absent is "
+            "always a failure)", "when_absent")
+    elif item.get("comparator") is not None:
+        add("when_absent does not go with a comparator (its targets are named resources)", "when_absent")
+    elif item.get("op") == "exists" or item.get("aggregate") == "count":
+        add("when_absent does not go with op: exists or aggregate: count (they decide themselves "
+            "what no resource means)", "when_absent")
 
 
 def _plain(value: Any) -> Any:

@@ -114,6 +114,8 @@ def test_aws_and_terraform_agree_on_every_value_the_code_declares(reader_for, po
     ("eks_cluster", lambda s, n: s.client("eks", region_name=PRIMARY, endpoint_url=s.url).create_cluster(
         name=f"c{n}", roleArn="arn:aws:iam::123456789012:role/x", resourcesVpcConfig={"subnetIds": []}), 5,
      "eks:list_clusters"),
+    ("s3_bucket", lambda s, n: s.client("s3", region_name=PRIMARY, endpoint_url=s.url).create_bucket(
+        Bucket=f"b{n:03}", CreateBucketConfiguration={"LocationConstraint": PRIMARY}), 7, "s3:list_buckets"),
 ])
 def test_pagination_reads_past_the_first_page(sandbox, reader_for, kind, create, count, page):
     session = sandbox.session()

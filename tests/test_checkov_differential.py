@@ -108,6 +108,9 @@ def test_our_verdict_equals_checkovs_on_a_small_tree_with_variables_and_modules(
             variable "retention" {
               default = 3
             }
+            variable "settings" {
+              default = {}
+            }
             module "db" {
               source = "../modules/db"
             }
@@ -119,6 +122,8 @@ def test_our_verdict_equals_checkovs_on_a_small_tree_with_variables_and_modules(
               stream_view_type = "KEYS_ONLY"
             }
             resource "aws_db_instance" "this" {
+              # checkov cannot evaluate this count: it reports aws_db_instance.this, we aws_db_instance.this[0]
+              count                   = try(var.settings.enabled, true) ? 1 : 0
               identifier              = "portforge-test-rds"
               multi_az                = true
               port                    = 3306

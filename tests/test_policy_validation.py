@@ -193,3 +193,32 @@ def test_the_sandbox_estate_must_be_a_name(tmp_path):
     assert policy.sandbox_estate == "mine"
     errors = errors_of(write(tmp_path, GOOD_ROW, HEADER.replace("facts:", "sandbox: [mine]\nfacts:")))
     assert [(e.line, e.message) for e in errors] == [(5, "sandbox must be a mapping {estate: NAME}")]
+
+
+ALL_OF_A_KIND = GOOD_ROW.replace("    select: {identifier: db}\n", "")
+
+
+def test_when_absent_is_read_on_a_row_without_select(tmp_path):
+    policy = load_policy(write(tmp_path, ALL_OF_A_KIND.replace("    problem: 1\n", "    problem: 1\n    when_absent: not_applicable\n")))
+    assert policy.rows[0].when_absent == "not_applicable" and policy.rows[0].all_of_kind
+    assert load_policy(write(tmp_path, ALL_OF_A_KIND)).rows[0].when_absent == "fail"
+
+
+@pytest.mark.parametrize("row, text", [
+    (ALL_OF_A_KIND + "    when_absent: skip\n", "when_absent must be one of ['fail', 'not_applicable'], not 'skip'"),
+    (GOOD_ROW + "    when_absent: not_applicable\n", "when_absent only goes with a row without select"),
+    (ALL_OF_A_KIND.replace("    attribute: multi_az\n    op: eq\n    value: true\n", "    op: exists\n")
+     + "    when_absent: not_applicable\n", "when_absent does not go with op: exists or aggregate: count"),
+    (ALL_OF_A_KIND.replace("    attribute: multi_az\n    op: eq\n    value: true\n",
+                           "    aggregate: count\n    op: eq\n    value: 0\n")
+     + "    when_absent: not_applicable\n", "when_absent does not go with op: exists or aggregate: count"),
+    (ALL_OF_A_KIND.replace("    attribute: multi_az\n    op: eq\n    value: true\n",
+                           "    comparator: same_value\n    args: {attribute: multi_az, targets: [{role: primary, "
+                           "select: {identifier: a}}, {role: dr, select: {identifier: b}}]}\n")
+     + "    when_absent: not_applicable\n", "when_absent does not go with a comparator"),
+])
+def test_when_absent_is_validated_with_its_line(tmp_path, row, text):
+    errors = errors_of(write(tmp_path, row))
+    line = 11 + row.splitlines().index("    when_absent: " + row.split("when_absent: ")[1].split("\n")[0])
+    assert any(text in e.message and e.line == line and e.row_id == "RDS-MULTIAZ-PRIMARY" for e in errors), \
+        [str(e) for e in errors]

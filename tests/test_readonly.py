@@ -98,14 +98,26 @@ def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(s
     from dr_audit.sandbox.fault_proxy import FaultProxy
 
     used = set()
-    for name, estate in [("portforge-dr", "portforge-remediated"), ("megaticket-pilot-light", "megaticket-remediated"),
-                         ("fileflow-hybrid", "fileflow-remediated"), ("crm-active-active", "crm-remediated")]:
+    audits = [(load_policy(POLICY.parent / f"{name}.yaml"), estate)
+              for name, estate in [("portforge-dr", "portforge-remediated"),
+                                   ("megaticket-pilot-light", "megaticket-remediated"),
+                                   ("fileflow-hybrid", "fileflow-remediated"), ("crm-active-active", "crm-remediated")]]
+    # reads only some accounts need: DescribeGlobalTable for a legacy (2017.11.29) global table,
+    # GetBucketLocation for a bucket listed without its BucketRegion
+    audits.append((load_policy(POLICY), _legacy_global_table_and_unlocated_buckets))
+    for policy, estate in audits:
         sandbox.reset()
-        reader_for(estate)
+        prepare = None
+        if callable(estate):
+            prepare = estate(sandbox)
+        else:
+            reader_for(estate)
         with FaultProxy(sandbox.url) as proxy:
             reader = AwsReader(sandbox.session(), ReaderSettings(endpoint_url=proxy.url))
+            if prepare:
+                prepare(reader)
             reader.call("sts", "ap-northeast-2", "get_caller_identity")
-            collect_aws(reader, read_plan_for(load_policy(POLICY.parent / f"{name}.yaml")))
+            collect_aws(reader, read_plan_for(policy))
         assert not [c for c in reader.calls() if c.error and not c.expected], estate
         seen = [info for info, _ in proxy.log]
         assert len(seen) >= len(reader.calls()) and all(i.service for i in seen)
@@ -119,6 +131,30 @@ def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(s
     assert not any("*" in action for action in granted)
 
 
+def _legacy_global_table_and_unlocated_buckets(sandbox):
+    """A sandbox holding a version 2017.11.29 global table and a bucket in the PortForge regions;
+    returns what makes a reader see ListBuckets without ``BucketRegion`` (as some endpoints answer)."""
+    session = sandbox.session()
+    regions = ["ap-northeast-2", "ap-northeast-1"]
+    for region in regions:
+        session.client("dynamodb", region_name=region, endpoint_url=sandbox.url).create_table(
+            TableName="legacy", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    session.client("dynamodb", region_name=regions[0], endpoint_url=sandbox.url).create_global_table(
+        GlobalTableName="legacy", ReplicationGroup=[{"RegionName": r} for r in regions])
+    session.client("s3", region_name=regions[0], endpoint_url=sandbox.url).create_bucket(
+        Bucket="unlocated", CreateBucketConfiguration={"LocationConstraint": regions[0]})
+
+    def without_bucket_regions(reader) -> None:
+        def strip(parsed, **_):
+            for bucket in parsed.get("Buckets") or []:
+                bucket.pop("BucketRegion", None)
+
+        reader.session._session.register("after-call.s3.ListBuckets", strip)
+
+    return without_bucket_regions
+
+
 def test_the_wire_check_recognises_a_write():
     """The check above can fail: a write seen on the wire is not allowlisted."""
     from dr_audit.sandbox.fault_proxy import RequestInfo
@@ -127,4 +163,5 @@ def test_the_wire_check_recognises_a_write():
     assert not _allowlisted_on_the_wire(RequestInfo("route53", "us-east-1", None, "POST", "/2013-04-01/hostedzone"))
     assert not _allowlisted_on_the_wire(RequestInfo("s3", "us-east-1", None, "PUT", "/bucket"))
     assert _allowlisted_on_the_wire(RequestInfo("route53", "us-east-1", None, "POST", "/2013-04-01/tags/healthcheck"))
+    assert _allowlisted_on_the_wire(RequestInfo("dynamodb", "us-east-1", "DescribeGlobalTable", "POST", "/"))
     assert _allowlisted_on_the_wire(RequestInfo("dynamodb", "us-east-1", "ListTables", "POST", "/"))

@@ -96,6 +96,7 @@ def _counts(report: dict) -> tuple[int, int, int]:
 @dataclass
 class Table:
     rows: list[tuple] = field(default_factory=list)
+    baseline: dict | None = None  # the clean as-found run, once a test has made it
 
     def add(self, group: str, scenario: str, injected: str, outcome: str, counts: tuple | None) -> None:
         error, passed, other = counts if counts else ("-", "-", "-")
@@ -160,6 +161,7 @@ def test_wire_faults_make_exactly_the_affected_rows_error(sandbox, tmp_path, mon
               "--dr-max-attempts", "2")
     status, baseline, _ = _audit(project, *common, "--dr-aws-endpoint-url", sandbox.url)
     assert status == 1 and _counts(baseline) == (0, 135, 36)
+    table.baseline = baseline
     table.add("Faults on the wire", "none (baseline)", "nothing", f"{EXIT_MEANING[status]}", _counts(baseline))
     for scenario in WIRE:
         with FaultProxy(sandbox.url, scenario.faults) as proxy:
@@ -169,6 +171,106 @@ def test_wire_faults_make_exactly_the_affected_rows_error(sandbox, tmp_path, mon
         injected = "; ".join(f.describe() for f in scenario.faults)
         hit = sum(n for action, n in proxy.summary().items() if action != "forwarded")
         table.add("Faults on the wire", scenario.name, f"{injected} ({hit} requests hit)", outcome, _counts(report))
+
+
+CREDENTIALS = "Credentials, accounts and unexpected failures"
+#: one-hour credentials that look 50 minutes old 2 s after each fetch: botocore must refresh them mid-run
+AGEING_CLOCK = """\
+pytest_plugins = ["dr_audit.plugin"]
+import time
+from datetime import timedelta
+from dr_audit.aws import target
+
+fetched = [time.monotonic()]
+real_fetch, real_now = target.AssumedRole.fetch, target._utc_now
+
+
+def fetch(self):
+    answer = real_fetch(self)
+    fetched.append(time.monotonic())
+    return answer
+
+
+target.AssumedRole.fetch = fetch
+target._utc_now = lambda: real_now() + (timedelta(minutes=50) if time.monotonic() - fetched[-1] > 2 else timedelta())
+"""
+#: a shared read raising what no botocore retry knows: every collector waiting on it must be released
+RAISING_READ = """\
+pytest_plugins = ["dr_audit.plugin"]
+from dr_audit.aws.reader import AwsReader
+
+real_all_pages = AwsReader._all_pages
+
+
+def all_pages(self, service, region, operation, result_key, arguments):
+    if operation == "list_hosted_zones":
+        raise RuntimeError("injected: the HTTP stack raised outside botocore")
+    return real_all_pages(self, service, region, operation, result_key, arguments)
+
+
+AwsReader._all_pages = all_pages
+"""
+DR_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/dr-audit"
+
+
+def _rows_reading(role: str) -> set[str]:
+    """Ids of the policy's rows whose account evidence comes (partly) from ``role``."""
+    from dr_audit.policy import load_policy
+
+    return {row.id for row in load_policy(POLICY).rows
+            if role in {row.role} | {t.get("role") for t in row.args.get("targets", []) if isinstance(t, dict)}}
+
+
+def test_expiring_credentials_a_raising_read_and_a_denied_account(sandbox, tmp_path, monkeypatch, table):
+    seed(sandbox, load_estate(ESTATES, "portforge-as-found"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    def common(policy: str = str(POLICY), endpoint: str = sandbox.url) -> tuple:
+        return ("--dr-policy", policy, "--dr-terraform-root", str(AS_FOUND_TERRAFORM), "--dr-checkov", "off",
+                "--dr-max-attempts", "2", "--dr-aws-endpoint-url", endpoint)
+
+    baseline = table.baseline
+    if baseline is None:
+        _, baseline, _ = _audit(install_audit_suite(tmp_path / "baseline", AUDIT_CONFIG), *common())
+
+    project = install_audit_suite(tmp_path / "expiring", AUDIT_CONFIG)
+    (project / "conftest.py").write_text(AGEING_CLOCK)
+    status, report, output = _audit(project, *common(), "--dr-role-arn", "arn:aws:iam::123456789012:role/dr-audit")
+    assert report is not None, output[-3000:]
+    assert report["run"]["target"]["credentials_fetched"] >= 2, "the credentials were never refreshed"
+    assert status == 1 and _counts(report) == _counts(baseline), output[-3000:]
+    assert {r["id"]: r["status"] for r in report["rows"]} == {r["id"]: r["status"] for r in baseline["rows"]}
+    table.add(CREDENTIALS, "expiring credentials",
+              "--dr-role-arn; the clock makes the one-hour credentials 50 minutes old 2 s after each fetch",
+              f"refreshed by AssumeRole during the run, every read signed; {EXIT_MEANING[status]}", _counts(report))
+
+    project = install_audit_suite(tmp_path / "raising", AUDIT_CONFIG)
+    (project / "conftest.py").write_text(RAISING_READ)
+    status, report, output = _audit(project, *common(), timeout=300)  # the old reader hung here forever
+    assert report is not None, output[-3000:]
+    zones = WireScenario("a shared read raises", [], lambda row: row["kind"] in ("route53_zone", "route53_record")
+                         and row["live"]["status"] != "not_consulted", "RuntimeError")
+    outcome = _check_wire(zones.name, zones, baseline, status, report, output)
+    table.add(CREDENTIALS, "a read that raises a non-botocore exception (once hung the run)",
+              "RuntimeError in route53 ListHostedZones, a read two collectors share", outcome, _counts(report))
+
+    project = install_audit_suite(tmp_path / "denied", AUDIT_CONFIG)
+    policy = POLICY.read_text().replace(
+        "  dr: {region: ap-northeast-1, terraform_root: dr}",
+        f'  dr: {{region: ap-northeast-1, terraform_root: dr, role_arn: "{DR_ACCOUNT_ROLE}"}}')
+    assert DR_ACCOUNT_ROLE in policy
+    (project / "policy.yaml").write_text(policy)
+    reading_dr = _rows_reading("dr")
+    with FaultProxy(sandbox.url, [Fault("error", service="sts", operation="AssumeRole", status=403,
+                                        code="AccessDenied")]) as proxy:
+        status, report, output = _audit(project, *common("policy.yaml", proxy.url))
+    assert report is not None, output[-3000:]
+    denied = WireScenario("a second account denies access", [], lambda row: row["id"] in reading_dr
+                          and row["live"]["status"] != "not_consulted", "AccessDenied")
+    outcome = _check_wire(denied.name, denied, baseline, status, report, output)
+    table.add(CREDENTIALS, "a second account that denies access",
+              "the dr role reads another account; its AssumeRole answers HTTP 403 AccessDenied", outcome,
+              _counts(report))
 
 
 SMALL_POLICY = """\
@@ -325,9 +427,9 @@ def test_concurrent_runs_and_a_killed_writer_lose_nothing(tmp_path, table):
 def reliability_document(table):
     """After this module's tests: the table must be what the committed document says."""
     yield
-    if len(table.rows) < len(WIRE) + 1 + len(BAD_INPUT) + 2:
+    if len(table.rows) < len(WIRE) + 1 + 3 + len(BAD_INPUT) + 2:
         return  # a partial run (-k, xdist split) cannot judge the whole table
-    order = {"Faults on the wire": 0, "Bad input": 1, "Nothing lost": 2}
+    order = {"Faults on the wire": 0, CREDENTIALS: 1, "Bad input": 2, "Nothing lost": 3}
     table.rows.sort(key=lambda r: (order[r[0]], [c[0] for c in BAD_INPUT].index(r[1]) if r[0] == "Bad input" else 0))
     text = table.markdown()
     if not DOC.exists() or DOC.read_text() != text:

@@ -108,7 +108,7 @@ def test_each_status_arises_from_real_evidence(project):
     assert (outcomes["passed"], outcomes["failed"], outcomes["skipped"]) == (3, 3, 3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     text = result.stdout.str()
-    assert "expected : multi_az == True" in text
+    assert "expected : multi_az == true" in text
     assert "at       : primary/main.tf:13  (aws_db_instance.main)" in text
     assert "no resource rds_instance identifier=db-other in eu-west-1" in text
     assert "unresolved (variable 'db_version' has no default and no value was given): var.db_version" in text
@@ -119,7 +119,7 @@ def test_json_follows_the_contract(project):
     assert report["schema"] == "dr-audit/1"
     assert report["run"]["mode"] == "static" and report["run"]["policy"]["sha256"]
     assert report["summary"]["by_status"] == {"PASS": 2, "FAIL": 2, "DRIFT": 0, "UNDEPLOYED": 0, "UNMANAGED": 0,
-                                              "UNKNOWN": 3, "ERROR": 0, "WAIVED": 0}
+                                              "UNKNOWN": 3, "ERROR": 0, "WAIVED": 0, "NOT_APPLICABLE": 0}
     row = next(r for r in report["rows"] if r["id"] == "DB-MULTIAZ")
     assert {k: row[k] for k in ("clause", "kind", "role", "region", "resource", "attribute", "problem")} == {
         "clause": "2.3", "kind": "rds_instance", "role": "primary", "region": "eu-west-1",
@@ -200,3 +200,53 @@ def test_xdist_writes_the_same_rows_as_a_serial_run(project):
     _, serial = run(project)
     _, parallel = run(project, "-n", "2")
     assert parallel["rows"] == serial["rows"] and parallel["problems"] == serial["problems"]
+
+
+def test_rows_over_every_resource_of_a_kind_end_to_end(pytester):
+    """No select: every resource of the kind in the role's region; none at all is NOT_APPLICABLE (skipped)."""
+    rows = textwrap.indent(textwrap.dedent("""\
+        - id: DB-ALL-MULTIAZ
+          clause: "2.3"
+          title: every database is multi-az
+          kind: rds_instance
+          role: primary
+          attribute: multi_az
+          op: eq
+          value: true
+          managed_by: terraform
+          severity: high
+          problem: 1
+        - id: CACHE-ALL-MULTIAZ
+          clause: "2.4"
+          title: every cache, if any, is multi-az
+          kind: elasticache_replication_group
+          role: primary
+          attribute: multi_az
+          op: eq
+          value: true
+          managed_by: terraform
+          severity: high
+          when_absent: not_applicable
+        """), "  ")
+    install_audit_suite(pytester.path, AUDIT_CONFIG)
+    second = TERRAFORM["tf/primary/main.tf"] + textwrap.indent(textwrap.dedent("""
+        resource "aws_db_instance" "second" {
+          identifier = "db-second"
+          engine     = "mysql"
+          multi_az   = true
+        }
+        """), "        ")
+    write_tree(pytester.path, {"policy.yaml": POLICY_HEAD + rows, "tf/primary/main.tf": second})
+    result, report = run(pytester)
+    rows = {row["id"]: row for row in report["rows"]}
+    assert rows["CACHE-ALL-MULTIAZ"]["status"] == "NOT_APPLICABLE"
+    assert report["summary"]["by_status"]["NOT_APPLICABLE"] == 1
+    result.stdout.fnmatch_lines(["SKIPPED*NOT_APPLICABLE: the row covers every elasticache_replication_group "
+                                 "and there is none*when_absent: not_applicable*"])
+    database = rows["DB-ALL-MULTIAZ"]
+    assert database["status"] == "FAIL" and database["resource"] == "every rds_instance"
+    assert [(r["address"], r["verdict"], r["value"]) for r in database["resources"]] == [
+        ("aws_db_instance.main", "violates", False), ("aws_db_instance.second", "meets", True)]
+    result.stdout.fnmatch_lines(["*resources: 2 matched*", "*violates   terraform aws_db_instance.main  (primary/main.tf:13)*"])
+    html = (pytester.path / "reports" / "dr-audit.html").read_text()
+    assert 'class="badge NOT_APPLICABLE"' in html and "2 matched resources" in html

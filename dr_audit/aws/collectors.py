@@ -6,31 +6,115 @@ for subnets is not read again for NAT gateways) and returns the same
 attribute names and types the Terraform mappings produce. A detail read that
 fails makes only that attribute :class:`Unreadable`; a failed list read
 raises, and the orchestrator marks the whole (kind, region) unreadable.
+A resource in a state that does not serve (failed, transitional, disabled:
+see :data:`STATE_RULES`) is kept, with ``out_of_service`` saying why, and
+selection never counts it; a replica in such a state is left out of the
+replica list, with a note.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import unquote
 
 from dr_audit import arns
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
+from dr_audit.terraform.values import Unknown
 
-#: where global services (IAM, Route 53, CloudFront, the S3 bucket list) are read
+#: the read plan's region for global kinds when no reader is at hand; collectors
+#: send global reads to ``reader.global_region`` (the partition's, set from STS)
 GLOBAL_REGION = "us-east-1"
 GLOBAL = "global"
 
 
+# ----- which states count --------------------------------------------------------
+
+@dataclass(frozen=True)
+class StateRule:
+    """What a thing's state must be to count as evidence.
+
+    ``field`` is the AWS field that holds the state, ``counts`` the values
+    that serve; any other value (failed, transitional, disabled) means the
+    thing exists but meets no row. ``why`` says what such a value means.
+    """
+
+    field: str
+    counts: frozenset
+    why: str = ""
+
+
+#: The one place that says which states count. Keys are kinds, or ``kind.part``
+#: for the parts of a resource (its replicas) that have their own state.
+STATE_RULES: dict[str, StateRule] = {
+    "dynamodb_table": StateRule("TableStatus", frozenset({"ACTIVE", "UPDATING"})),
+    "dynamodb_table.replica": StateRule("ReplicaStatus", frozenset({"ACTIVE"})),
+    "secretsmanager_secret.replica": StateRule("ReplicationStatus.Status", frozenset({"InSync"})),
+    # RDS's "Viewing DB instance status": the states in which the instance accepts connections
+    # while an operation runs; creating, failed, incompatible-*, storage-full, stopped, rebooting,
+    # upgrading, maintenance, deleting, ... do not serve
+    "rds_instance": StateRule("DBInstanceStatus", frozenset({
+        "available", "backing-up", "configuring-enhanced-monitoring", "configuring-iam-database-auth",
+        "configuring-log-exports", "modifying", "resetting-master-credentials", "storage-optimization"})),
+    "rds_instance.replication": StateRule("read replication status", frozenset({"replicating"}),
+                                          "a read replica that does not replicate is no replica"),
+    "eks_node_group": StateRule("status", frozenset({"ACTIVE"})),
+    "acm_certificate": StateRule("Status", frozenset({"ISSUED"})),
+    "cloudfront_distribution": StateRule("Enabled", frozenset({True}), "a disabled distribution serves no requests"),
+    "route53_health_check.disabled": StateRule(
+        "Disabled", frozenset({False}), "Route 53 considers a disabled health check always healthy"),
+    "route53_health_check.inverted": StateRule(
+        "Inverted", frozenset({False}), "an inverted health check is healthy when its endpoint fails"),
+}
+
+
+def out_of_service(thing: str, state: Any) -> str | None:
+    """Why ``thing`` in ``state`` does not count (per :data:`STATE_RULES`), or None when it does.
+
+    >>> out_of_service("eks_node_group", "CREATE_FAILED")
+    'status CREATE_FAILED'
+    >>> out_of_service("eks_node_group", "ACTIVE") is None
+    True
+    """
+    rule = STATE_RULES[thing]
+    if state in rule.counts:
+        return None
+    shown = str(state).lower() if isinstance(state, bool) else state if state is not None else "not reported"
+    return f"{rule.field} {shown}" + (f": {rule.why}" if rule.why else "")
+
+
+def _first(*reasons: str | None) -> str | None:
+    return next((r for r in reasons if r), None)
+
+
+def _counted_regions(states: list[tuple[str, Any]], thing: str) -> AttributeValue:
+    """The regions whose replica state counts, with a note naming every replica left out.
+
+    In: (region, state) pairs. ``[("b", "ACTIVE"), ("c", "CREATING")]`` -> ``["b"]``,
+    noted "replicas not counted: c (ReplicaStatus CREATING)".
+    """
+    counted = sorted(region for region, state in states if out_of_service(thing, state) is None)
+    left_out = sorted(f"{region} ({out_of_service(thing, state)})" for region, state in states
+                      if out_of_service(thing, state) is not None)
+    return AttributeValue(counted, note=f"replicas not counted: {', '.join(left_out)}" if left_out else None)
+
+
+# ----- helpers -----------------------------------------------------------------
 
 def _tags(items: list | None, key: str = "Key", value: str = "Value") -> dict:
     return {t[key]: t[value] for t in items or [] if key in t}
 
 
-def _resource(kind: str, region: str, address: str, **attributes: Any) -> Resource:
+def _resource(kind: str, region: Any, address: str, not_serving: str | None = None,
+              **attributes: Any) -> Resource:
+    """A live resource; ``not_serving`` (from :func:`out_of_service`) keeps it from meeting rows."""
     return Resource(kind, "aws", address, region,
-                    {name: v if isinstance(v, AttributeValue) else AttributeValue(v) for name, v in attributes.items()})
+                    {name: v if isinstance(v, AttributeValue) else AttributeValue(v) for name, v in attributes.items()},
+                    out_of_service=not_serving)
 
 
 def _unreadable(error: AwsReadError) -> Unreadable:
@@ -200,7 +284,8 @@ def eks_node_groups(reader: AwsReader, region: str) -> list[Resource]:
             group = reader.call("eks", region, "describe_nodegroup", clusterName=cluster,
                                 nodegroupName=name)["nodegroup"]
             scaling = group.get("scalingConfig") or {}
-            found.append(_resource("eks_node_group", region, group.get("nodegroupArn", name), name=name,
+            found.append(_resource("eks_node_group", region, group.get("nodegroupArn", name),
+                                   not_serving=out_of_service("eks_node_group", group.get("status")), name=name,
                                    cluster=cluster, instance_types=list(group.get("instanceTypes") or []),
                                    min_size=scaling.get("minSize"), max_size=scaling.get("maxSize"),
                                    desired_size=scaling.get("desiredSize")))
@@ -217,6 +302,7 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
         port = (db.get("Endpoint") or {}).get("Port") or db.get("DbInstancePort")
         found.append(_resource(
             "rds_instance", region, db.get("DBInstanceArn", db["DBInstanceIdentifier"]),
+            not_serving=_first(out_of_service("rds_instance", db.get("DBInstanceStatus")), _replication_state(db)),
             identifier=db["DBInstanceIdentifier"], engine=db.get("Engine"), engine_version=db.get("EngineVersion"),
             instance_class=db.get("DBInstanceClass"), port=port, multi_az=bool(db.get("MultiAZ")),
             backup_retention_period=db.get("BackupRetentionPeriod"), backup_window=db.get("PreferredBackupWindow"),
@@ -225,6 +311,15 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
             replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted")),
             kms_key_region=arns.region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection"))))
     return found
+
+
+def _replication_state(db: dict) -> str | None:
+    """Why a read replica does not replicate (its "read replication" status info), else None.
+
+    An instance that reports no such status info is judged by its instance status alone.
+    """
+    infos = [i for i in db.get("StatusInfos") or [] if i.get("StatusType") == "read replication"]
+    return _first(*(out_of_service("rds_instance.replication", i.get("Status")) for i in infos))
 
 
 def elasticache_replication_groups(reader: AwsReader, region: str) -> list[Resource]:
@@ -240,27 +335,113 @@ def elasticache_replication_groups(reader: AwsReader, region: str) -> list[Resou
 
 def dynamodb_tables(reader: AwsReader, region: str) -> list[Resource]:
     found = []
+    legacy = _detail(lambda: _legacy_global_tables(reader, region))
     for name in reader.paginate("dynamodb", region, "list_tables", "TableNames"):
         table = reader.call("dynamodb", region, "describe_table", TableName=name)["Table"]
         stream = table.get("StreamSpecification") or {}
         pitr = _detail(lambda: reader.call("dynamodb", region, "describe_continuous_backups", TableName=name)
                        ["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
                        .get("PointInTimeRecoveryStatus") == "ENABLED")
-        found.append(_resource("dynamodb_table", region, table.get("TableArn", name), name=name,
+        found.append(_resource("dynamodb_table", region, table.get("TableArn", name),
+                               not_serving=out_of_service("dynamodb_table", table.get("TableStatus")), name=name,
                                stream_enabled=bool(stream.get("StreamEnabled")),
                                stream_view_type=stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
-                               replica_regions=sorted(r["RegionName"] for r in table.get("Replicas") or []),
+                               replica_regions=_replica_regions(reader, region, table, legacy),
                                point_in_time_recovery=pitr))
     return found
 
 
+def _replica_regions(reader: AwsReader, region: str, table: dict, legacy: Any) -> Any:
+    """The table's replica regions whose replica is ACTIVE (see STATE_RULES).
+
+    Version 2019.11.21 lists replicas in DescribeTable; a version 2017.11.29
+    (legacy) global table lists them only through DescribeGlobalTable, so a
+    table without ``Replicas`` that ListGlobalTables names is described there.
+    """
+    if table.get("Replicas"):
+        return _counted_regions([(r["RegionName"], r.get("ReplicaStatus")) for r in table["Replicas"]],
+                                "dynamodb_table.replica")
+    if isinstance(legacy, Unreadable):
+        return legacy  # it could be a legacy global table: its replicas cannot be told
+    if table["TableName"] not in legacy:
+        return AttributeValue([])
+    described = _detail(lambda: reader.call("dynamodb", region, "describe_global_table",
+                                            GlobalTableName=table["TableName"])["GlobalTableDescription"])
+    if isinstance(described, Unreadable):
+        return described
+    # a legacy replica may not report its own status: the global table's status then stands for it
+    overall = described.get("GlobalTableStatus")
+    return _counted_regions([(r["RegionName"], r.get("ReplicaStatus", overall))
+                             for r in described.get("ReplicationGroup") or [] if r.get("RegionName") != region],
+                            "dynamodb_table.replica")
+
+
+def _legacy_global_tables(reader: AwsReader, region: str) -> set[str]:
+    """Names of the version 2017.11.29 global tables with a replica in ``region``, every page read.
+
+    ListGlobalTables has no botocore paginator: it pages by its own
+    ``ExclusiveStartGlobalTableName`` / ``LastEvaluatedGlobalTableName``.
+    """
+    names: set[str] = set()
+    start: str | None = None
+    seen: set[str] = set()
+    while True:
+        arguments = {"RegionName": region, **({"ExclusiveStartGlobalTableName": start} if start else {})}
+        page = reader.call("dynamodb", region, "list_global_tables", **arguments)
+        names |= {t["GlobalTableName"] for t in page.get("GlobalTables") or [] if t.get("GlobalTableName")}
+        start = page.get("LastEvaluatedGlobalTableName")
+        if not start:
+            return names
+        if start in seen:
+            raise AwsReadError("dynamodb", region, "ListGlobalTables", "PaginationLoop",
+                               f"LastEvaluatedGlobalTableName {start!r} came back twice: the list is incomplete")
+        seen.add(start)
+
+
+#: ListBuckets page size: sent on every page, because only a paginated ListBuckets
+#: returns ``BucketRegion`` and lists past 10,000 buckets (the model's maximum)
+BUCKETS_PER_PAGE = 10_000
+#: GetBucketLocation's legacy answers (S3 API reference): "EU" is eu-west-1, and no
+#: constraint is us-east-1, documented for the aws partition only
+_LEGACY_LOCATIONS = {"EU": "eu-west-1"}
+_NO_CONSTRAINT = {"aws": "us-east-1"}
+
+
+def _buckets(reader: AwsReader) -> list[dict]:
+    """Every bucket of the account, read once however many regions ask, every page."""
+    return reader.paginate("s3", reader.global_region, "list_buckets", "Buckets", MaxBuckets=BUCKETS_PER_PAGE)
+
+
 def _bucket_region(reader: AwsReader, bucket: dict) -> Any:
+    """The bucket's region: ``BucketRegion`` when listed, else GetBucketLocation's answer.
+
+    Out: a region name, :class:`Unreadable` when the location read failed, or
+    :class:`Unknown` for an empty constraint outside the aws partition.
+    """
     if bucket.get("BucketRegion"):
         return bucket["BucketRegion"]
-    location = _detail(lambda: reader.call("s3", GLOBAL_REGION, "get_bucket_location", Bucket=bucket["Name"]))
+    location = _detail(lambda: reader.call("s3", reader.global_region, "get_bucket_location", Bucket=bucket["Name"]))
     if isinstance(location, Unreadable):
         return location
-    return location.get("LocationConstraint") or "us-east-1"
+    constraint = location.get("LocationConstraint")
+    if constraint:
+        return _LEGACY_LOCATIONS.get(constraint, constraint)
+    return _NO_CONSTRAINT.get(reader.partition) or Unknown(
+        f"s3 bucket {bucket['Name']} location", f"no location constraint, undocumented in partition {reader.partition}")
+
+
+_claims_lock = threading.Lock()
+
+
+def _first_claim(reader: AwsReader, key: tuple) -> bool:
+    """True for the first collector on this reader to claim ``key``: what every region
+    sees but must enter the inventory once (a bucket whose region is unknown)."""
+    with _claims_lock:
+        claimed = reader.__dict__.setdefault("_collector_claims", set())
+        if key in claimed:
+            return False
+        claimed.add(key)
+        return True
 
 
 _NO_REPLICATION = "ReplicationConfigurationNotFoundError"
@@ -291,20 +472,24 @@ def _replication(reader: AwsReader, region: str, name: str) -> dict[str, Any]:
 
 
 def s3_buckets(reader: AwsReader, region: str) -> list[Resource]:
+    """The buckets located in ``region``; a bucket whose region cannot be told is added
+    once per run (by whichever region's collector comes first), its every attribute unknown."""
     found = []
-    for bucket in reader.paginate("s3", GLOBAL_REGION, "list_buckets", "Buckets"):
+    for bucket in _buckets(reader):
         where = _bucket_region(reader, bucket)
         name = bucket["Name"]
-        if isinstance(where, Unreadable):
-            found.append(_resource("s3_bucket", where, f"arn:aws:s3:::{name}", name=name, versioning=where,
-                                   replication_destination_buckets=where, replication_time_minutes=where,
-                                   delete_marker_replication=where))
+        arn = arns.s3_bucket(reader.partition, name)
+        if isinstance(where, Unknown):
+            if _first_claim(reader, ("s3_bucket", name)):
+                found.append(_resource("s3_bucket", where, arn, name=name, versioning=where,
+                                       replication_destination_buckets=where, replication_time_minutes=where,
+                                       delete_marker_replication=where))
             continue
         if where != region:
             continue
         versioning = _detail(lambda: reader.call("s3", region, "get_bucket_versioning", Bucket=name)
                              .get("Status") or "Disabled")
-        found.append(_resource("s3_bucket", region, f"arn:aws:s3:::{name}", name=name, versioning=versioning,
+        found.append(_resource("s3_bucket", region, arn, name=name, versioning=versioning,
                                **_replication(reader, region, name)))
     return found
 
@@ -336,8 +521,9 @@ def secrets(reader: AwsReader, region: str) -> list[Resource]:
         if secret.get("PrimaryRegion") not in (None, region):
             continue  # a replica: it belongs to its primary region's inventory
         described = _detail(lambda: reader.call("secretsmanager", region, "describe_secret", SecretId=secret["ARN"]))
-        replicas = described if isinstance(described, Unreadable) else sorted(
-            r["Region"] for r in described.get("ReplicationStatus") or [])
+        replicas = described if isinstance(described, Unreadable) else _counted_regions(
+            [(r["Region"], r.get("Status")) for r in described.get("ReplicationStatus") or []],
+            "secretsmanager_secret.replica")
         found.append(_resource("secretsmanager_secret", region, secret["ARN"], name=secret["Name"],
                                replica_regions=replicas))
     return found
@@ -347,13 +533,15 @@ def secrets(reader: AwsReader, region: str) -> list[Resource]:
 
 def cloudfront_distributions(reader: AwsReader, region: str) -> list[Resource]:
     found = []
-    for summary in reader.paginate("cloudfront", GLOBAL_REGION, "list_distributions", "DistributionList.Items"):
+    for summary in reader.paginate("cloudfront", reader.global_region, "list_distributions", "DistributionList.Items"):
         groups = {g["Id"]: g for g in (summary.get("OriginGroups") or {}).get("Items") or []}
         behaviour = summary.get("DefaultCacheBehavior") or {}
         group = groups.get(behaviour.get("TargetOriginId"))
         failover = bool(group) and len((group.get("Members") or {}).get("Items") or []) >= 2
         codes = ((group.get("FailoverCriteria") or {}).get("StatusCodes") or {}).get("Items") if group else None
-        found.append(_resource("cloudfront_distribution", GLOBAL, summary.get("ARN", summary["Id"]), id=summary["Id"],
+        found.append(_resource("cloudfront_distribution", GLOBAL, summary.get("ARN", summary["Id"]),
+                               not_serving=out_of_service("cloudfront_distribution", summary.get("Enabled")),
+                               id=summary["Id"],
                                comment=summary.get("Comment", ""),
                                aliases=list((summary.get("Aliases") or {}).get("Items") or []),
                                has_origin_failover=failover,
@@ -363,7 +551,7 @@ def cloudfront_distributions(reader: AwsReader, region: str) -> list[Resource]:
 
 
 def _zones(reader: AwsReader) -> list[dict]:
-    return reader.paginate("route53", GLOBAL_REGION, "list_hosted_zones", "HostedZones")
+    return reader.paginate("route53", reader.global_region, "list_hosted_zones", "HostedZones")
 
 
 def route53_zones(reader: AwsReader, region: str) -> list[Resource]:
@@ -376,7 +564,7 @@ def route53_records(reader: AwsReader, region: str) -> list[Resource]:
     found = []
     for zone in _zones(reader):
         zone_id = zone["Id"].split("/")[-1]
-        for record in reader.paginate("route53", GLOBAL_REGION, "list_resource_record_sets", "ResourceRecordSets",
+        for record in reader.paginate("route53", reader.global_region, "list_resource_record_sets", "ResourceRecordSets",
                                       HostedZoneId=zone_id):
             name = _strip_dot(record["Name"].replace("\\052", "*"))
             alias = record.get("AliasTarget") or {}
@@ -389,12 +577,12 @@ def route53_records(reader: AwsReader, region: str) -> list[Resource]:
 
 
 def route53_health_checks(reader: AwsReader, region: str) -> list[Resource]:
-    checks = reader.paginate("route53", GLOBAL_REGION, "list_health_checks", "HealthChecks")
+    checks = reader.paginate("route53", reader.global_region, "list_health_checks", "HealthChecks")
     names: dict[str, Any] = {}
     ids = [c["Id"] for c in checks]
     for start in range(0, len(ids), 10):  # ListTagsForResources takes at most 10 ids
         batch = ids[start:start + 10]
-        tagged = _detail(lambda: reader.call("route53", GLOBAL_REGION, "list_tags_for_resources",
+        tagged = _detail(lambda: reader.call("route53", reader.global_region, "list_tags_for_resources",
                                              ResourceType="healthcheck", ResourceIds=batch)["ResourceTagSets"])
         for check_id in batch:
             names[check_id] = tagged
@@ -404,7 +592,10 @@ def route53_health_checks(reader: AwsReader, region: str) -> list[Resource]:
     found = []
     for check in checks:
         config = check.get("HealthCheckConfig") or {}
-        found.append(_resource("route53_health_check", GLOBAL, check["Id"], name=names.get(check["Id"]),
+        not_serving = _first(out_of_service("route53_health_check.disabled", bool(config.get("Disabled"))),
+                             out_of_service("route53_health_check.inverted", bool(config.get("Inverted"))))
+        found.append(_resource("route53_health_check", GLOBAL, check["Id"], not_serving=not_serving,
+                               name=names.get(check["Id"]),
                                type=config.get("Type"), fqdn=_strip_dot(config.get("FullyQualifiedDomainName")),
                                port=config.get("Port"), resource_path=config.get("ResourcePath"),
                                request_interval=config.get("RequestInterval"),
@@ -412,9 +603,32 @@ def route53_health_checks(reader: AwsReader, region: str) -> list[Resource]:
     return found
 
 
+def _every_key_type(reader: AwsReader, region: str) -> list[str]:
+    """Every key algorithm the ACM model knows: without ``Includes.keyTypes``
+    ListCertificates returns only RSA_1024 and RSA_2048 certificates."""
+    return list(reader.client("acm", region).meta.service_model.shape_for("KeyAlgorithm").enum)
+
+
 def acm_certificates(reader: AwsReader, region: str) -> list[Resource]:
-    return [_resource("acm_certificate", region, cert["CertificateArn"], domain_name=cert.get("DomainName"))
-            for cert in reader.paginate("acm", region, "list_certificates", "CertificateSummaryList")]
+    """Certificates of every key type; only an ISSUED, unexpired one can meet a row."""
+    found = []
+    now = datetime.now(timezone.utc)
+    for cert in reader.paginate("acm", region, "list_certificates", "CertificateSummaryList",
+                                Includes={"keyTypes": _every_key_type(reader, region)}):
+        not_after = cert.get("NotAfter")
+        expired = f"expired on {_iso(not_after)}" if isinstance(not_after, datetime) and not_after <= now else None
+        found.append(_resource("acm_certificate", region, cert["CertificateArn"],
+                               not_serving=_first(out_of_service("acm_certificate", cert.get("Status")), expired),
+                               domain_name=cert.get("DomainName"), status=cert.get("Status"),
+                               not_after=_iso(not_after)))
+    return found
+
+
+def _iso(moment: Any) -> str | None:
+    """A botocore timestamp as ISO 8601 UTC (``2027-01-31T00:00:00Z``); None stays None."""
+    if not isinstance(moment, datetime):
+        return moment
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def kms_aliases(reader: AwsReader, region: str) -> list[Resource]:
@@ -424,23 +638,24 @@ def kms_aliases(reader: AwsReader, region: str) -> list[Resource]:
 
 def iam_roles(reader: AwsReader, region: str) -> list[Resource]:
     return [_resource("iam_role", GLOBAL, role["Arn"], name=role["RoleName"])
-            for role in reader.paginate("iam", GLOBAL_REGION, "list_roles", "Roles")]
+            for role in reader.paginate("iam", reader.global_region, "list_roles", "Roles")]
 
 
 def iam_role_policies(reader: AwsReader, region: str) -> list[Resource]:
     """Inline policies of every role: one ListRolePolicies per role, one GetRolePolicy per policy."""
     found = []
-    for role in reader.paginate("iam", GLOBAL_REGION, "list_roles", "Roles"):
+    for role in reader.paginate("iam", reader.global_region, "list_roles", "Roles"):
         name = role["RoleName"]
         try:
-            policy_names = reader.paginate("iam", GLOBAL_REGION, "list_role_policies", "PolicyNames", RoleName=name)
+            policy_names = reader.paginate("iam", reader.global_region, "list_role_policies", "PolicyNames",
+                                           RoleName=name)
         except AwsReadError as error:
             unread = _unreadable(error)
             found.append(_resource("iam_role_policy", GLOBAL, f"{role['Arn']}/inline-policies", name=unread,
                                    role=name, actions=unread, resources=unread))
             continue
         for policy_name in policy_names:
-            document = _detail(lambda: reader.call("iam", GLOBAL_REGION, "get_role_policy", RoleName=name,
+            document = _detail(lambda: reader.call("iam", reader.global_region, "get_role_policy", RoleName=name,
                                                    PolicyName=policy_name)["PolicyDocument"])
             actions: Any = document
             resources: Any = document
@@ -476,7 +691,7 @@ def cloudwatch_alarms(reader: AwsReader, region: str) -> list[Resource]:
                                          AlarmTypes=["MetricAlarm"])]
 
 
-#: kind -> (the service it reads, the collector); global kinds are read once, in GLOBAL_REGION
+#: kind -> (the service it reads, the collector); global kinds are read once, in the reader's global region
 AWS_COLLECTORS: dict[str, tuple[str, Callable[[AwsReader, str], list[Resource]]]] = {
     "vpc": ("ec2", vpcs),
     "subnet": ("ec2", subnets),

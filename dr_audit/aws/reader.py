@@ -10,7 +10,9 @@ the AWS error code.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 import time
 from concurrent.futures import Future
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import botocore.exceptions
+import botocore.loaders
 from botocore.config import Config
 
 from dr_audit.aws.readonly import guard
@@ -86,6 +89,52 @@ def _dig(response: dict, result_key: str) -> list:
     return list(value or [])
 
 
+@functools.lru_cache(maxsize=1)
+def _partitions() -> tuple[dict, ...]:
+    """botocore's partition data (``endpoints.json``): regions, region patterns, global endpoints."""
+    return tuple(botocore.loaders.create_loader().load_data("endpoints")["partitions"])
+
+
+def partition_of_region(region: str) -> str | None:
+    """The AWS partition ``region`` belongs to (``cn-north-1`` -> ``aws-cn``); None for no AWS region."""
+    for partition in _partitions():
+        if region in partition.get("regions", {}) or re.match(partition["regionRegex"], region):
+            return partition["partition"]
+    return None
+
+
+def partition_of_arn(arn: str) -> str:
+    """The partition an ARN names: ``arn:aws-us-gov:iam::...`` -> ``aws-us-gov``."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1]:
+        raise ValueError(f"not an ARN: {arn!r}")
+    return parts[1]
+
+
+@functools.lru_cache(maxsize=None)
+def global_region_of(partition: str) -> str:
+    """Where ``partition``'s global services answer: the signing region of its Route 53 endpoint
+    (aws: us-east-1, aws-cn: cn-northwest-1, aws-us-gov: us-gov-west-1).
+
+    Route 53 and CloudFront sign there in every partition. IAM differs in aws-cn
+    (cn-north-1), but botocore sends IAM calls from any region of a partition to
+    the partition's IAM endpoint, so one region serves every global collector.
+    """
+    for data in _partitions():
+        if data["partition"] != partition:
+            continue
+        route53 = data.get("services", {}).get("route53", {})
+        global_endpoint = route53.get("endpoints", {}).get(route53.get("partitionEndpoint", ""), {})
+        scope = global_endpoint.get("credentialScope", {}).get("region")
+        return scope or sorted(data["regions"])[0]
+    raise ValueError(f"unknown AWS partition {partition!r}")
+
+
+def _unexpected(service: str, region: str, operation: str, error: BaseException) -> AwsReadError:
+    """A failure that is not botocore's (a bug, a broken connection pool) as a read error naming it."""
+    return AwsReadError(service, region, operation, type(error).__name__, f"unexpected failure: {error}")
+
+
 def _error_code(error: Exception) -> tuple[str, str]:
     if isinstance(error, botocore.exceptions.ClientError):
         details = error.response.get("Error", {})
@@ -110,6 +159,24 @@ class AwsReader:
         self._next_slot: dict[str, float] = {}
         #: (start, end) of every wait for a service's rate limit, beside the calls' own times
         self.paced: list[tuple[float, float]] = []
+        #: the account's partition (aws, aws-cn, aws-us-gov): ARNs are built with it
+        self.partition = "aws"
+        #: where the partition's global services (IAM, Route 53, CloudFront, the bucket list) answer
+        self.global_region = "us-east-1"
+        #: the account these credentials read, once STS has said (None before, or when it could not)
+        self.account_id: str | None = None
+
+    def identify(self, region: str) -> str:
+        """Ask STS (in ``region``) who these credentials are; sets ``account_id``, ``partition``
+        and ``global_region`` from the answer and returns the account id. Raises AwsReadError."""
+        identity = self.call("sts", region, "get_caller_identity")
+        try:
+            partition = partition_of_arn(identity.get("Arn") or "")
+        except ValueError as error:
+            raise AwsReadError("sts", region, "GetCallerIdentity", "UnexpectedResponse", str(error)) from None
+        self.account_id, self.partition, self.global_region = (identity["Account"], partition,
+                                                               global_region_of(partition))
+        return self.account_id
 
     def _pace(self, service: str) -> None:
         """Wait for ``service``'s next request slot when it has a rate limit."""
@@ -139,8 +206,13 @@ class AwsReader:
                     service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config))
             return self._clients[key]
 
-    def _once(self, key: tuple, produce: Callable[[], Any]) -> Any:
-        """Run ``produce`` once per key; concurrent askers wait for the same result."""
+    def _once(self, key: tuple, produce: Callable[[], Any], service: str, region: str, operation: str) -> Any:
+        """Run ``produce`` once per key; concurrent askers wait for the same result.
+
+        Whatever ``produce`` raises resolves the shared result, so no asker
+        waits forever: an :class:`AwsReadError` as it is, anything else as an
+        AwsReadError naming the exception (its code is the exception's type).
+        """
         with self._lock:
             future = self._results.get(key)
             owner = future is None
@@ -151,6 +223,11 @@ class AwsReader:
                 future.set_result(produce())
             except AwsReadError as error:
                 future.set_exception(error)
+            except Exception as error:  # noqa: BLE001 - a waiter must learn of any failure, not hang
+                future.set_exception(_unexpected(service, region, operation, error))
+            except BaseException as error:  # interrupted: waiters are released, the interruption goes on
+                future.set_exception(_unexpected(service, region, operation, error))
+                raise
         return future.result()
 
     def _record(self, region: str, service: str, operation: str, arguments: dict, started: float,
@@ -183,12 +260,13 @@ class AwsReader:
         client = self.client(service, region)
         name = client.meta.method_to_api_mapping.get(operation, operation)
         return self._once(key, lambda: self._send(service, region, name, getattr(client, operation), arguments,
-                                                  answers))
+                                                  answers), service, region, name)
 
     def paginate(self, service: str, region: str, operation: str, result_key: str, **arguments: Any) -> list:
         """Every item under ``result_key`` across all pages, read once per run."""
         key = ("pages", region, service, operation, result_key, json.dumps(arguments, sort_keys=True, default=str))
-        return self._once(key, lambda: self._all_pages(service, region, operation, result_key, arguments))
+        return self._once(key, lambda: self._all_pages(service, region, operation, result_key, arguments),
+                          service, region, operation)
 
     def _all_pages(self, service: str, region: str, operation: str, result_key: str, arguments: dict) -> list:
         client = self.client(service, region)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dr_audit.checkov.export import check_id, exportable
-from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, CheckovRun
+from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, CheckovResult, CheckovRun
 from dr_audit.findings import Finding, SourceState
 from dr_audit.model import Policy, Row
 
@@ -53,8 +53,13 @@ def builtin_results(policy: Policy, findings: dict[str, Finding], run: CheckovRu
             continue
         kind, attribute = BUILTIN_DR_CHECKS[result.check_id]
         rows = [row.id for row in policy.rows if row.kind == kind and row.attribute == attribute
-                and findings[row.id].terraform.address == result.address]
+                and findings[row.id].terraform.address and _same_resource(run, result, findings[row.id])]
         listed.append({"check_id": result.check_id, "name": result.name, "address": result.address,
                        "file": result.file, "line": result.line, "result": "passed" if result.passed else "failed",
                        "rows": rows})
     return sorted(listed, key=lambda r: (r["check_id"], r["address"]))
+
+
+def _same_resource(run: CheckovRun, result: CheckovResult, finding: Finding) -> bool:
+    """True when ``result`` is the one checkov result paired with the finding's resource."""
+    return run.find(result.check_id, finding.terraform.address, [result.root]) == result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,12 +56,45 @@ class CheckovRun:
     seconds: float = 0.0
 
     def find(self, check_id: str, address: str, roots: list[str]) -> CheckovResult | None:
-        """The result of ``check_id`` on ``address``, trying ``roots`` in order."""
+        """The result of ``check_id`` on ``address``, trying ``roots`` in order.
+
+        The same address first; else the one result whose address differs only
+        where one side left an instance key out or unresolved: checkov reports
+        a block whose ``count`` it could not evaluate as ``aws_x.this``, where
+        we say ``aws_x.this[0]`` (or ``[?]``), and the other way round.
+        """
         for root in roots:
-            for result in self.results:
-                if result.check_id == check_id and result.address == address and result.root == root:
-                    return result
+            candidates = [r for r in self.results if r.check_id == check_id and r.root == root]
+            exact = [r for r in candidates if r.address == address]
+            if exact:
+                return exact[0]
+            loose = [r for r in candidates if same_block(r.address, address)]
+            if len(loose) == 1:
+                return loose[0]
         return None
+
+
+_ADDRESS_PART = re.compile(r'\[("(?:[^"\\]|\\.)*"|[^\]]*)\]|[^.\[\]]+')
+
+
+def _address_parts(address: str) -> list[tuple[str, str | None]]:
+    """``module.a["x"].aws_s3_bucket.b[0]`` -> [("module", None), ("a", '"x"'), ("aws_s3_bucket", None), ("b", "0")]."""
+    parts: list[tuple[str, str | None]] = []
+    for match in _ADDRESS_PART.finditer(address):
+        if match.group(1) is not None and parts:
+            parts[-1] = (parts[-1][0], match.group(1))
+        elif match.group(1) is None:
+            parts.append((match.group(0), None))
+    return parts
+
+
+def same_block(one: str, other: str) -> bool:
+    """True when two instance addresses name the same block and no instance key contradicts:
+    a key left out or unresolved (``?``) on either side matches any key."""
+    first, second = _address_parts(one), _address_parts(other)
+    if [name for name, _ in first] != [name for name, _ in second]:
+        return False
+    return all(a == b or a in (None, "?") or b in (None, "?") for (_, a), (_, b) in zip(first, second))
 
 
 def _uv() -> list[str]:

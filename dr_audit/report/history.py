@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-#: statuses that leave a row open (a waived row is accepted, not fixed)
+#: statuses that leave a row open (a waived row is accepted, not fixed); PASS and
+#: NOT_APPLICABLE (no resource of the kind) close it, like a row skipped with its reason
 OPEN = ("FAIL", "DRIFT", "UNDEPLOYED", "UNMANAGED", "ERROR", "UNKNOWN", "WAIVED")
 
 

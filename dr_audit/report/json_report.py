@@ -51,8 +51,13 @@ def problem_status(rows: list[Finding]) -> tuple[str, str]:
     passes in code and account. FIXED_IN_CODE_NOT_APPLIED: the code fixes
     every row the account still fails. APPLIED_NOT_IN_CODE: the account is
     fixed, the code is not. UNKNOWN: a linked row could not be evaluated, or
-    only one side was read and it does not settle the question.
+    only one side was read and it does not settle the question. A
+    NOT_APPLICABLE row (no resource of its kind) neither opens nor settles it.
     """
+    applicable = [f for f in rows if f.status is not Status.NOT_APPLICABLE]
+    if rows and not applicable:
+        return "RESOLVED", "no linked row applies: the kinds they cover have no resource (NOT_APPLICABLE)"
+    rows = applicable
     unsettled = [f for f in rows if f.status in (Status.ERROR, Status.UNKNOWN)]
     if unsettled:
         return "UNKNOWN", f"{unsettled[0].row_id} is {unsettled[0].status.value}: {unsettled[0].message}"
@@ -85,6 +90,7 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
     rows = [_row(policy, row, findings[row.id]) for row in policy.rows]
     for row, data in zip(policy.rows, rows):
         data["checkov"] = row_column(policy, row, findings[row.id], checkov)
+        data["live"]["account"] = _live_account(row, data["live"], run)
     by_status = Counter(r["status"] for r in rows)
     problems = []
     for problem in policy.problems.values():
@@ -103,6 +109,7 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
         "summary": {"rows": len(rows), "by_status": {s.value: by_status.get(s.value, 0) for s in Status}},
         "inputs": {"terraform_files": list(terraform.files) if terraform else [],
                    "terraform_errors": [e.to_dict() for e in terraform.errors] if terraform else [],
+                   "terraform_gaps": [str(g) for g in getattr(terraform, "gaps", None) or []],
                    "aws_errors": [e.to_dict() for e in live.errors] if live else []},
         "rows": rows,
         "problems": problems,
@@ -120,6 +127,18 @@ def _agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "disagree": sorted(r["id"] for r in compared if not r["checkov"]["agrees"])}
 
 
+def _live_account(row: Row, live: dict[str, Any], run: dict[str, Any]) -> str | None:
+    """The account(s) a row's account evidence came from: its role's, and its targets' roles'
+    ("a, b" when they differ); None when the account was not consulted."""
+    if live["status"] == "not_consulted" or not run.get("accounts"):
+        return None
+    by_role = {role: entry["id"] for entry in run["accounts"] for role in entry["roles"]}
+    default = (run.get("aws") or {}).get("account_id")
+    roles = [row.role] + [t.get("role") for t in row.args.get("targets", []) if isinstance(t, dict)]
+    accounts = sorted({by_role.get(role, default) or "unknown" for role in roles})
+    return ", ".join(accounts)
+
+
 def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
     region = policy.region_of(row.role)
     terraform = finding.terraform.to_dict()
@@ -134,6 +153,7 @@ def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
         "managed_by": row.managed_by, "severity": row.severity, "problem": row.problem,
         "terraform_only": row.kind in KINDS and KINDS[row.kind].terraform_only,
         "terraform": terraform, "live": live,
+        "resources": [_jsonable(check.to_dict()) for check in finding.terraform.resources + finding.live.resources],
         "status": finding.status.value, "message": finding.message,
         "waived_status": finding.waived_status.value if finding.waived_status else None,
         "checked": finding.skip_reason is None, "skip_reason": finding.skip_reason,

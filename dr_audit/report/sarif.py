@@ -14,6 +14,8 @@ from dr_audit import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"violates": "error", "missing": "error", "unresolved": "warning", "error": "error"}
+#: row statuses with nothing to annotate: met, or not applicable (no resource of the kind)
+_SILENT = ("PASS", "NOT_APPLICABLE")
 
 
 def _relative(path: str, base: Path) -> str:
@@ -29,7 +31,7 @@ def build_sarif(document: dict[str, Any], repo_root: Path) -> dict[str, Any]:
     for row in document["rows"]:
         code = row["terraform"]
         level = _LEVELS.get(code["status"])
-        if level is None or row["status"] == "PASS" or not row["checked"]:
+        if level is None or row["status"] in _SILENT or not row["checked"]:
             continue
         if code.get("file") and terraform_root is not None:
             uri, line = _relative(str(terraform_root / code["file"]), repo_root), code.get("line") or 1

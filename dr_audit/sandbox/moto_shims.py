@@ -16,6 +16,15 @@ shapes with Stubber in the tests.
   with the rule's own ``DeleteMarkerReplication`` and ``Filter``.
 - CloudFront ids are random in moto; an estate that must match a policy's
   distribution id pins it with :func:`pin_distribution_id`.
+- S3 paginated ListBuckets: moto cuts the list at ``MaxBuckets`` without a
+  ``ContinuationToken`` and never returns ``BucketRegion``. The shim pages
+  by bucket name and returns each bucket's region, as AWS does.
+- ACM: moto keeps a requested certificate PENDING_VALIDATION for
+  ``MOTO_ACM_VALIDATION_WAIT`` seconds; the sandbox has no DNS to validate,
+  so the shim issues it at once (as a validated certificate would be).
+- DynamoDB legacy global tables (version 2017.11.29): moto lacks
+  CreateGlobalTable, ListGlobalTables and DescribeGlobalTable. The shim keeps
+  each global table's replication group on every member region's backend.
 """
 
 from __future__ import annotations
@@ -36,6 +45,9 @@ def apply_shims() -> None:
         _dynamodb_global_table_replicas()
         _cloudfront_origin_group_targets()
         _s3_replication_rule_fields()
+        _s3_paginated_bucket_list()
+        _acm_issue_requested_certificates()
+        _dynamodb_legacy_global_tables()
         _applied = True
 
 
@@ -130,6 +142,86 @@ def _s3_replication_rule_fields() -> None:
             "Role": replication["Role"], "Rules": [stored_rule(r) for r in replication["Rule"]]}}))
 
     S3Response.get_bucket_replication = get_bucket_replication
+
+
+def _s3_paginated_bucket_list() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    original = S3Response.all_buckets
+
+    def all_buckets(self) -> Any:
+        size = self._get_param("max-buckets")
+        token = self._get_param("continuation-token")
+        if size is None and token is None:
+            return original(self)  # the unpaginated form: no regions, as AWS answers it
+        self.data["Action"] = "ListBuckets"
+        region, prefix = self._get_param("bucket-region"), self._get_param("prefix") or ""
+        buckets = sorted((b for b in self.backend.buckets.values()
+                          if b.name.startswith(prefix) and region in (None, b.region_name)), key=lambda b: b.name)
+        remaining = [b for b in buckets if token is None or b.name > token]
+        page = remaining[:int(size or 10_000)]
+        result: dict[str, Any] = {
+            "Owner": {"ID": "bcaf1ffd86f41161ca5fb16fd081034f", "DisplayName": "webfile"},
+            "Buckets": [{"Name": b.name, "CreationDate": b.creation_date_ISO8601, "BucketRegion": b.region_name}
+                        for b in page]}
+        if len(remaining) > len(page):
+            result["ContinuationToken"] = page[-1].name
+        return self.serialized(ActionResult(result))
+
+    S3Response.all_buckets = all_buckets
+
+
+def _acm_issue_requested_certificates() -> None:
+    from moto import settings
+
+    settings.ACM_VALIDATION_WAIT = -1
+
+
+def _dynamodb_legacy_global_tables() -> None:
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.exceptions import ResourceNotFoundException
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.responses import DynamoHandler
+
+    def groups(handler: Any) -> dict:
+        backend = dynamodb_backends[handler.current_account][handler.region]
+        return backend.__dict__.setdefault("shim_legacy_global_tables", {})
+
+    def described(handler: Any, name: str) -> dict:
+        group = groups(handler).get(name)
+        if group is None:
+            raise ResourceNotFoundException(f"Global table not found: {name}")
+        return {"GlobalTableName": name, "GlobalTableStatus": "ACTIVE",
+                "GlobalTableArn": f"arn:aws:dynamodb::{handler.current_account}:global-table/{name}",
+                "ReplicationGroup": [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in group]}
+
+    def create_global_table(self) -> Any:
+        name = self.body["GlobalTableName"]
+        regions = sorted(r["RegionName"] for r in self.body.get("ReplicationGroup") or [])
+        for region in regions:  # as AWS requires, each member table already exists
+            if name not in dynamodb_backends[self.current_account][region].tables:
+                raise ResourceNotFoundException(f"Table not found in {region}: {name}")
+            dynamodb_backends[self.current_account][region].__dict__.setdefault(
+                "shim_legacy_global_tables", {})[name] = regions
+        return ActionResult({"GlobalTableDescription": described(self, name)})
+
+    def list_global_tables(self) -> Any:
+        start = self.body.get("ExclusiveStartGlobalTableName")
+        names = sorted(n for n in groups(self) if start is None or n > start)
+        page = names[:int(self.body.get("Limit") or 100)]
+        result: dict[str, Any] = {"GlobalTables": [
+            {"GlobalTableName": n, "ReplicationGroup": [{"RegionName": r} for r in groups(self)[n]]} for n in page]}
+        if len(names) > len(page):
+            result["LastEvaluatedGlobalTableName"] = page[-1]
+        return ActionResult(result)
+
+    def describe_global_table(self) -> Any:
+        return ActionResult({"GlobalTableDescription": described(self, self.body["GlobalTableName"])})
+
+    DynamoHandler.create_global_table = create_global_table
+    DynamoHandler.list_global_tables = list_global_tables
+    DynamoHandler.describe_global_table = describe_global_table
 
 
 def pin_distribution_id(account_id: str, distribution_id: str, pinned: str) -> None:

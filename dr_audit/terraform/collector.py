@@ -3,11 +3,14 @@
 In: a base directory and named roots below it (``{"primary": "primary"}``).
 Out: an :class:`Inventory` of every mapped resource and data source with
 file:line provenance, plus every error met (bad files, unusable modules,
-tfvars of the wrong type), each naming its file and line.
+tfvars of the wrong type), each naming its file and line, and every gap
+(a remote module not installed by ``terraform init``, a module whose
+count/for_each is unresolved): places that may hold resources nobody read.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +20,20 @@ from dr_audit.kinds import BOOL, INT, INT_LIST, KINDS, NUMBER, STR, STR_LIST
 from dr_audit.secrets import MASK, looks_secret, named_secrets, secret_strings
 from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
 from dr_audit.terraform.mappings import MAPPINGS, Reader
-from dr_audit.terraform.module import ModuleInstance, ResourceInstance
+from dr_audit.terraform.module import MANIFEST, ModuleGap, ModuleInstance, ModuleManifest, ResourceInstance, RootSettings
 from dr_audit.terraform.parse_cache import ParseCache
 from dr_audit.terraform.parsing import attribute_expression, body_attributes, body_blocks, parse_body, parse_directory
 from dr_audit.terraform.values import Unknown, is_known
 
 
-def collect_terraform(base: Path, roots: dict[str, str], cache: ParseCache | None = None) -> Inventory:
+def collect_terraform(base: Path, roots: dict[str, str], cache: ParseCache | None = None,
+                      account_id: str | None = None) -> Inventory:
     """Collect every root in ``roots`` (name -> directory relative to ``base``).
 
     ``cache`` keeps parsed trees by content (a module called twice is parsed
     once; with a directory, across runs); by default one lives for this call.
+    ``account_id`` is the audited account (full and live modes), which
+    ``data.aws_caller_identity`` yields; without it that data source is Unknown.
     """
     base = Path(base).resolve()
     cache = cache if cache is not None else ParseCache()
@@ -37,29 +43,31 @@ def collect_terraform(base: Path, roots: dict[str, str], cache: ParseCache | Non
         if relative in inventory.roots.values():
             continue
         inventory.roots[name] = relative
-        _collect_root(base, name, base / relative, inventory, cache)
+        _collect_root(base, name, base / relative, inventory, cache, account_id)
     inventory.parse_stats = cache.stats.to_dict()
     return inventory
 
 
-def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory, cache: ParseCache) -> None:
+def _collect_root(base: Path, name: str, directory: Path, inventory: Inventory, cache: ParseCache,
+                  account_id: str | None = None) -> None:
     if not directory.is_dir():
         inventory.errors.append(TerraformError(_rel(directory, base), f"Terraform root {name!r}: directory not found"))
         return
-    key = cache.root_key(name, directory, base)
+    key = cache.root_key(name, directory, base, account_id)
     evidence = cache.reuse_root(key)
     if evidence is None:
         cache.record_root()
-        evidence = _evaluate_root(base, name, directory, cache)
+        evidence = _evaluate_root(base, name, directory, cache, account_id)
         cache.keep_root(key, None if evidence["errors"] else evidence)
     inventory.files.extend(evidence["files"])
     inventory.resources.extend(evidence["resources"])
     inventory.secrets.update(evidence["secrets"])
     inventory.errors.extend(evidence["errors"])
+    inventory.gaps.extend(evidence.get("gaps", []))
 
 
-def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache) -> dict:
-    """Everything one root yields: its files, resources, secrets and errors."""
+def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache, account_id: str | None = None) -> dict:
+    """Everything one root yields: its files, resources, secrets, errors and gaps."""
     errors: list[TerraformError] = []
     inventory = Inventory("terraform")
     parsed = parse_directory(directory, base, cache)
@@ -67,7 +75,11 @@ def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache) ->
     inventory.files.extend(parsed.files)
     if not parsed.files:
         errors.append(TerraformError(_rel(directory, base), f"Terraform root {name!r} has no .tf files"))
-    root = ModuleInstance(parsed, "", {}, {}, base, errors, directory)
+    manifest, manifest_error = ModuleManifest.load(directory, _rel(directory / MANIFEST, base), cache)
+    if manifest_error is not None:
+        errors.append(manifest_error)
+    settings = RootSettings(manifest=manifest, account_id=account_id)
+    root = ModuleInstance(parsed, "", {}, {}, base, errors, directory, settings=settings)
     root.inputs = _tfvars(directory, base, root, errors, inventory)
     instances = list(root.all_instances())
     inventory.secrets.update(_secrets(root, instances))
@@ -87,7 +99,15 @@ def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache) ->
             mode=instance.mode, file=instance.file, line=instance.line, root=name,
             presence=instance.presence))
     return {"files": inventory.files, "resources": inventory.resources, "secrets": inventory.secrets,
-            "errors": errors}
+            "errors": errors, "gaps": [_with_kinds(gap) for gap in settings.gaps]}
+
+
+def _with_kinds(gap: ModuleGap) -> ModuleGap:
+    """A gap whose module tree was read names the kinds it could hide (None: any kind)."""
+    if gap.types is None:
+        return gap
+    kinds = frozenset(MAPPINGS[t][0] for t in gap.types if t in MAPPINGS)
+    return replace(gap, kinds=kinds)
 
 
 def _secrets(root: ModuleInstance, instances: list[ResourceInstance]) -> set[str]:
@@ -161,7 +181,7 @@ def _type_problem(root: ModuleInstance, name: str, shown: Any, value: Any) -> st
     if block is None:
         return f"variable {name!r} is assigned but not declared in the root"
     type_attr = block.attributes().get("type")
-    if type_attr is None or not is_known(value):
+    if type_attr is None or not is_known(value) or value is None:  # null fits every type
         return None
     declared = block.source.of(attribute_expression(type_attr))
     checks = {"string": lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool),

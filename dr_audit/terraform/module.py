@@ -5,26 +5,172 @@ root). Out, through :meth:`ModuleInstance.all_instances`: every resource and
 data-source instance with count/for_each expanded, its full address, region
 and the file and line it was declared at. Values are resolved on demand, so
 declaration order never matters; cycles become Unknown instead of recursion.
+
+Local module sources are read beside their caller; any other source where
+``terraform init`` installed it (``.terraform/modules/modules.json``). A call
+that cannot be read that way, or whose count/for_each is unresolved, is a
+:class:`ModuleGap`: nothing failed to read, but its resources are unseen.
 """
 
 from __future__ import annotations
 
+import json
 import os
-
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from lark import Tree
 
 from dr_audit.errors import TerraformError
+from dr_audit.terraform.data_sources import NOT_COMPUTED, computed_attribute
 from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, SourceText, line_of, subtrees
 from dr_audit.terraform.types import apply_type
 from dr_audit.terraform.parsing import BlockNode, ParsedDirectory, attribute_expression, parse_directory
-from dr_audit.terraform.values import Ref, Unknown, is_known
+from dr_audit.terraform.values import Ref, Unknown, as_unknown, is_known
 
 #: arguments that are Terraform meta-arguments, never resource attributes
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "providers", "source", "version"})
+
+#: what makes remote modules readable, and where Terraform leaves them
+INIT_REMEDY = "run `terraform init -backend=false` in the Terraform root"
+MANIFEST = Path(".terraform") / "modules" / "modules.json"
+
+
+@dataclass(frozen=True)
+class ModuleGap:
+    """A module call whose resources could not be seen, although nothing failed to read.
+
+    In: the call's file and line, its address and source, why, and the remedy.
+    ``affects`` answers whether a ``kind`` resource in ``region`` could hide in
+    it: any kind when the module could not be read, else the kinds its tree
+    declares (a call whose count is unresolved); in the regions of the AWS
+    providers the call hands the module (any region when one is unresolved). str() is
+    ``file:line: module.x (source ...): why; remedy``.
+    """
+
+    path: str
+    line: int | None
+    module: str
+    source: str | None
+    reason: str
+    remedy: str = INIT_REMEDY
+    #: the Terraform types ("managed"/"data", type) the module tree declares, when it could be read
+    types: frozenset[tuple[str, str]] | None = None
+    #: the kinds those types map to (set by the collector); None: any kind
+    kinds: frozenset[str] | None = None
+    #: the regions of the AWS provider configurations the call hands the module; None: any region
+    regions: frozenset[str] | None = None
+
+    def affects(self, kind: str, region: str | None) -> bool:
+        """True when a ``kind`` resource in ``region`` (None: any region, or a global kind) could hide here."""
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        return region is None or self.regions is None or region in self.regions
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def __str__(self) -> str:
+        source = f" (source {self.source!r})" if self.source is not None else ""
+        return f"{self.location()}: {self.module}{source} is not audited: {self.reason}; {self.remedy}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.path, "line": self.line, "module": self.module, "source": self.source,
+                "reason": self.reason, "remedy": self.remedy, "message": str(self)}
+
+
+def _aws_regions(providers: dict[str, Any]) -> frozenset[str] | None:
+    """The regions of the AWS provider configurations in ``providers``; None when one is unresolved
+    or there is none (then a module's resources could be anywhere)."""
+    regions = [value for name, value in providers.items() if name.split(".")[0] == "aws"]
+    if not regions or not all(isinstance(r, str) for r in regions):
+        return None
+    return frozenset(regions)
+
+
+class ModuleManifest:
+    """``.terraform/modules/modules.json`` as ``terraform init`` leaves it: call key -> installed directory.
+
+    Keys are module call names from the root joined by dots (``a.b``); ``Dir``
+    is relative to the root and already includes a ``//subdir`` of the source.
+    """
+
+    def __init__(self, entries: dict[str, dict]):
+        self.entries = entries
+
+    @classmethod
+    def load(cls, root_dir: Path, display: str, cache: Any) -> tuple["ModuleManifest | None", TerraformError | None]:
+        """The root's manifest; (None, None) when there is none, (None, error) when it is unreadable."""
+        path = root_dir / MANIFEST
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if cache is not None:
+                cache.note_absent(path)
+            return None, None
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, TerraformError(display, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+        if cache is not None:
+            cache.note_read(path, text)
+        try:
+            modules = json.loads(text).get("Modules")
+            entries = {m["Key"]: m for m in modules if isinstance(m, dict) and isinstance(m.get("Key"), str)}
+        except (ValueError, AttributeError, TypeError):
+            return None, TerraformError(display, "not a Terraform module manifest (JSON with a Modules list)")
+        return cls(entries), None
+
+    def directory(self, key: str, root_dir: Path, source: str) -> tuple[Path | None, str | None]:
+        """Where the call ``key`` (written with ``source``) was installed, or why it cannot be used."""
+        entry = self.entries.get(key)
+        if entry is None or not isinstance(entry.get("Dir"), str):
+            return None, f"{MANIFEST} has no entry for module {key!r} (the module was added after init)"
+        if _source_changed(source, entry.get("Source")):
+            return None, f"its source changed since init ({MANIFEST} has {entry.get('Source')!r})"
+        directory = Path(os.path.normpath(root_dir / entry["Dir"]))
+        if not directory.is_dir():
+            return None, f"{entry['Dir']} named by {MANIFEST} is absent"
+        return directory, None
+
+
+#: a registry address as written: [host/]namespace/name/provider[//subdir]
+_REGISTRY_SOURCE = re.compile(r"^(?:[a-z0-9.-]+\.[a-z]{2,}(?::\d+)?/)?[\w-]+/[\w-]+/[\w-]+(?://.*)?$", re.IGNORECASE)
+_DEFAULT_REGISTRY = "registry.terraform.io/"
+#: shorthand hosts Terraform turns into git sources, never registry addresses
+_GIT_HOSTS = ("github.com/", "bitbucket.org/")
+
+
+def _source_changed(written: str, recorded: Any) -> bool:
+    """True only when the manifest surely describes another source than the one written
+    (Terraform would refuse to plan until ``terraform init`` runs again).
+
+    Registry addresses are compared with the default host made explicit; sources
+    with an explicit getter (``git::``, ``s3::``, ``https://``...) must match as
+    written; shorthand forms Terraform rewrites (``github.com/...``) are not judged.
+    """
+    if not isinstance(recorded, str):
+        return False
+    if _REGISTRY_SOURCE.match(written) and not written.lower().startswith(_GIT_HOSTS):
+        return _with_registry_host(written) != _with_registry_host(recorded)
+    if re.match(r"^[a-z0-9]+::|^https?://", written):
+        return written != recorded
+    return False
+
+
+def _with_registry_host(address: str) -> str:
+    address = address.lower()
+    has_host = address.count("/") > 2 and "." in address.split("/")[0]
+    return address if has_host else _DEFAULT_REGISTRY + address
+
+
+@dataclass
+class RootSettings:
+    """What every module of one root shares: gaps met, the init manifest, the audited account."""
+
+    gaps: list[ModuleGap] = field(default_factory=list)
+    manifest: ModuleManifest | None = None
+    account_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +189,7 @@ class _Cycle:
 
 
 _IN_PROGRESS = _Cycle()
+_NOT_GIVEN = object()
 
 
 class BlockInstance:
@@ -93,22 +240,25 @@ class BlockInstance:
         return result
 
     def _expand_dynamic(self, dynamic: BlockNode) -> list["BlockInstance"]:
+        """One block per element of ``for_each`` (map, set or list); elements that are
+        unknown become one uncertain block, the known ones stay definite."""
         attributes = dynamic.attributes()
         iterator = dynamic.labels[0]
-        if "iterator" in attributes:
+        if "iterator" in attributes:  # a bare identifier naming the iteration variable
             iterator = dynamic.source.of(attribute_expression(attributes["iterator"]))
         content = dynamic.blocks("content")
         if "for_each" not in attributes or not content:
             return []
-        collection = Evaluator(dynamic.source).evaluate(attribute_expression(attributes["for_each"]), self.scope)
-        pairs = _iteration_pairs(collection)
-        if pairs is None:
-            unknown = Unknown(dynamic.source.of(attribute_expression(attributes["for_each"])),
-                              "dynamic block for_each is unresolved")
-            return [_UnknownBlock(content[0], self.scope.child(**{iterator: {"key": unknown, "value": unknown}}),
-                                  self.address)]
-        return [BlockInstance(content[0], self.scope.child(**{iterator: {"key": k, "value": v}}), self.address)
-                for k, v in pairs]
+        expression = attribute_expression(attributes["for_each"])
+        collection = Evaluator(dynamic.source).evaluate(expression, self.scope)
+        pairs, unknown = _dynamic_pairs(collection, dynamic.source.of(expression))
+        blocks: list[BlockInstance] = [
+            BlockInstance(content[0], self.scope.child(**{iterator: {"key": k, "value": v}}), self.address)
+            for k, v in pairs]
+        if unknown is not None:
+            blocks.append(_UnknownBlock(content[0], self.scope.child(**{iterator: {"key": unknown, "value": unknown}}),
+                                        self.address))
+        return blocks
 
     def get_attribute(self, name: str) -> Any:
         """Expression access (``aws_vpc.main.cidr_block``): written value, else a Ref."""
@@ -127,6 +277,33 @@ class _UnknownBlock(BlockInstance):
     uncertain = True
 
 
+_SET_INPUTS = "give the variables it depends on a value (tfvars or defaults)"
+
+
+def _unresolved_because(argument: str, value: Any) -> str:
+    why = (as_unknown(value, argument).reason if not is_known(value)
+           else f"it is {type(value).__name__}, not a {'number' if argument == 'count' else 'map or set'}")
+    return f"its {argument} is unresolved ({why})"
+
+
+def _dynamic_pairs(collection: Any, expression: str) -> tuple[list[tuple[Any, Any]], Unknown | None]:
+    """(key, value) pairs a dynamic block repeats over, and an Unknown standing for
+    the elements that could not be counted (None when every element is known)."""
+    if isinstance(collection, dict):
+        return sorted(collection.items()), None  # Terraform walks a map in lexical key order
+    if isinstance(collection, list):
+        known = [item for item in collection if not isinstance(item, Unknown)]
+        missing = next((item for item in collection if isinstance(item, Unknown)), None)
+        unknown = None if missing is None else Unknown(expression, f"dynamic block for_each is partly unresolved ({missing.reason})")
+        if all(isinstance(i, (str, int, float)) and not isinstance(i, bool) for i in known):
+            return [(i, i) for i in known], unknown  # a set of primitives: key and value are the element
+        return [(n, item) for n, item in enumerate(collection) if not isinstance(item, Unknown)], unknown
+    if collection is None:
+        return [], Unknown(expression, "dynamic block for_each is null, which Terraform refuses")
+    return [], as_unknown(collection, expression) if not is_known(collection) else Unknown(
+        expression, f"dynamic block for_each is a {type(collection).__name__}, not a collection")
+
+
 def _iteration_pairs(collection: Any) -> list[tuple[Any, Any]] | None:
     if isinstance(collection, dict) and is_known(list(collection.keys())):
         return list(collection.items())
@@ -141,13 +318,22 @@ class ResourceInstance(BlockInstance):
     """Declared resource or data instance, with its mode, type, name and region."""
 
     def __init__(self, node: BlockNode, scope: Scope, address: str, mode: str, region: Any,
-                 presence: Unknown | None = None):
+                 presence: Unknown | None = None, account_id: str | None = None):
         super().__init__(node, scope, address)
         self.mode = mode
         self.type = node.labels[0]
         self.name = node.labels[1]
         self.region = region
         self.presence = presence  # set when count/for_each could not be resolved
+        self.account_id = account_id
+
+    def get_attribute(self, name: str) -> Any:
+        """As :meth:`BlockInstance.get_attribute`, plus what Terraform computes for some data sources."""
+        if self.mode == "data":
+            computed = computed_attribute(self, name, self.account_id)
+            if computed is not NOT_COMPUTED:
+                return computed
+        return super().get_attribute(name)
 
 
 class ModuleOutputs:
@@ -166,7 +352,7 @@ class ModuleInstance:
 
     def __init__(self, parsed: ParsedDirectory, prefix: str, inputs: dict[str, Any],
                  providers: dict[str, Any], base: Path, errors: list[TerraformError],
-                 root_dir: Path, depth: int = 0):
+                 root_dir: Path, depth: int = 0, key: str = "", settings: RootSettings | None = None):
         self.parsed = parsed
         self.prefix = prefix
         self.inputs = inputs
@@ -174,6 +360,8 @@ class ModuleInstance:
         self.errors = errors
         self.root_dir = root_dir
         self.depth = depth
+        self.key = key  # the call names from the root, dotted: the modules.json key
+        self.settings = settings if settings is not None else RootSettings()
         self._cache: dict[tuple[str, str], Any] = {}
         self._children: dict[str, Any] = {}
         self._index_blocks()
@@ -255,8 +443,17 @@ class ModuleInstance:
     def _variable_value(self, name: str, block: BlockNode) -> Any:
         attributes = block.attributes()
         evaluator = Evaluator(block.source)
-        if name in self.inputs:
-            value = self.inputs[name]
+        no_references = Scope(NoReferences("a variable block"))
+        given = self.inputs.get(name, _NOT_GIVEN)
+        if given is None and "nullable" in attributes:
+            # nullable = false (Terraform 1.1+): a null from the caller means "use the default"
+            nullable = evaluator.evaluate(attribute_expression(attributes["nullable"]), no_references)
+            if nullable is False:
+                given = _NOT_GIVEN
+                if "default" not in attributes:
+                    return Unknown(f"var.{name}", f"variable {name!r} is not nullable, has no default and was given null")
+        if given is not _NOT_GIVEN:
+            value = given
         elif "default" in attributes:
             value = evaluator.evaluate(attribute_expression(attributes["default"]), Scope(NoReferences("a variable default")))
         else:
@@ -271,6 +468,10 @@ class ModuleInstance:
         attribute, source = self.locals[name]
         return self._memo(("local", name), lambda: Evaluator(source).evaluate(
             attribute_expression(attribute), self._scope()), f"local.{name}")
+
+    def audited_tree(self) -> str:
+        """The directory being audited: file functions read nothing outside it."""
+        return str(self.base)
 
     def path(self, name: str) -> Any:
         if name == "module":
@@ -344,9 +545,11 @@ class ModuleInstance:
         def make(address: str, names: dict[str, Any], presence: Unknown | None = None) -> ResourceInstance:
             instance_region = region
             if "region" in attributes and type_.startswith("aws_") and mode in ("managed", "data"):
-                # AWS provider v6: a per-resource region overrides the provider's
-                instance_region = evaluator.evaluate(attribute_expression(attributes["region"]), scope.child(**names))
-            return ResourceInstance(block, scope.child(**names), address, mode, instance_region, presence)
+                # AWS provider v6: a per-resource region overrides the provider's; null means not set
+                written = evaluator.evaluate(attribute_expression(attributes["region"]), scope.child(**names))
+                instance_region = region if written is None else written
+            return ResourceInstance(block, scope.child(**names), address, mode, instance_region, presence,
+                                    self.settings.account_id)
 
         if "count" in attributes:
             count = evaluator.evaluate(attribute_expression(attributes["count"]), scope)
@@ -399,19 +602,46 @@ class ModuleInstance:
         evaluator = Evaluator(block.source)
         source_attr = attributes.get("source")
         source = evaluator.evaluate(attribute_expression(source_attr), self._scope()) if source_attr is not None else None
-        if not isinstance(source, str) or not source.startswith(("./", "../")):
-            self.errors.append(TerraformError(block.file, f"module {name!r}: source {source!r} is not a local path; its resources are not audited", block.line))
-            return Unknown(f"module.{name}", f"module source {source!r} is not local")
         if self.depth > 20:
             self.errors.append(TerraformError(block.file, f"module {name!r}: nesting deeper than 20", block.line))
             return Unknown(f"module.{name}", "module nesting too deep")
-        # lexical, not resolve(): a symlinked module keeps the path it is used by
-        directory = Path(os.path.normpath(self.parsed.path / source))
+        key = f"{self.key}.{name}" if self.key else name
+        directory, why = self._module_directory(key, source)
+        if directory is None:
+            return self._gap(block, name, source, why)
         parsed = parse_directory(directory, self.base, self.parsed.cache)
         self.errors.extend(parsed.errors)
         if not parsed.files and not parsed.errors:
             self.errors.append(TerraformError(block.file, f"module {name!r}: {source} has no .tf files", block.line))
+        providers = self._child_providers(block)
+
+        def instantiate(suffix: str, names: dict[str, Any]) -> ModuleInstance:
+            scope = self._scope().child(**names)
+            inputs = {k: evaluator.evaluate(attribute_expression(v), scope)
+                      for k, v in attributes.items() if k not in META_ARGUMENTS}
+            return ModuleInstance(parsed, f"{self.prefix}module.{name}{suffix}.", inputs, providers,
+                                  self.base, self.errors, self.root_dir, self.depth + 1, key, self.settings)
+
+        if "count" in attributes:
+            count = evaluator.evaluate(attribute_expression(attributes["count"]), self._scope())
+            if not isinstance(count, int) or isinstance(count, bool):
+                return self._gap(block, name, source, _unresolved_because("count", count), _SET_INPUTS,
+                                 self._declared_types(parsed, key))
+            return [instantiate(f"[{i}]", {"count": {"index": i}}) for i in range(count)]
+        if "for_each" in attributes:
+            collection = evaluator.evaluate(attribute_expression(attributes["for_each"]), self._scope())
+            pairs = _iteration_pairs(collection)
+            if pairs is None:
+                return self._gap(block, name, source, _unresolved_because("for_each", collection), _SET_INPUTS,
+                                 self._declared_types(parsed, key))
+            return {str(k): instantiate(f'["{k}"]', {"each": {"key": k, "value": v}}) for k, v in pairs}
+        return instantiate("", {})
+
+    def _child_providers(self, block: BlockNode) -> dict[str, Any]:
+        """The provider configurations a module call hands its module: the caller's, renamed
+        by the call's ``providers`` map (``{aws = aws.dr}``)."""
         providers = dict(self.providers)
+        attributes = block.attributes()
         if "providers" in attributes:
             mapping_node = attribute_expression(attributes["providers"])
             for elem in mapping_node.iter_subtrees_topdown():
@@ -419,28 +649,54 @@ class ModuleInstance:
                     key_node, value_node = subtrees(elem)
                     child_name, parent_name = block.source.of(key_node), block.source.of(value_node)
                     providers[child_name] = self.providers.get(parent_name, Unknown(parent_name, "provider not configured"))
+        return providers
 
-        def instantiate(suffix: str, names: dict[str, Any]) -> ModuleInstance:
-            scope = self._scope().child(**names)
-            inputs = {k: evaluator.evaluate(attribute_expression(v), scope)
-                      for k, v in attributes.items() if k not in META_ARGUMENTS}
-            return ModuleInstance(parsed, f"{self.prefix}module.{name}{suffix}.", inputs, providers,
-                                  self.base, self.errors, self.root_dir, self.depth + 1)
+    def _module_directory(self, key: str, source: Any) -> tuple[Path | None, str | None]:
+        return self._locate(self.settings, self.parsed.path, self.root_dir, key, source)
 
-        if "count" in attributes:
-            count = evaluator.evaluate(attribute_expression(attributes["count"]), self._scope())
-            if not isinstance(count, int) or isinstance(count, bool):
-                self.errors.append(TerraformError(block.file, f"module {name!r}: count is unresolved; its resources are not audited", block.line))
-                return Unknown(f"module.{name}", "module count is unresolved")
-            return [instantiate(f"[{i}]", {"count": {"index": i}}) for i in range(count)]
-        if "for_each" in attributes:
-            collection = evaluator.evaluate(attribute_expression(attributes["for_each"]), self._scope())
-            pairs = _iteration_pairs(collection)
-            if pairs is None:
-                self.errors.append(TerraformError(block.file, f"module {name!r}: for_each is unresolved; its resources are not audited", block.line))
-                return Unknown(f"module.{name}", "module for_each is unresolved")
-            return {str(k): instantiate(f'["{k}"]', {"each": {"key": k, "value": v}}) for k, v in pairs}
-        return instantiate("", {})
+    @staticmethod
+    def _locate(settings: RootSettings, caller: Path, root_dir: Path, key: str, source: Any) -> tuple[Path | None, str | None]:
+        """Where a call's module lives: a local path beside the caller, else where ``terraform init`` put it."""
+        if not isinstance(source, str):
+            return None, f"its source {source!r} is not a string"
+        if source.startswith(("./", "../")):
+            # lexical, not resolve(): a symlinked module keeps the path it is used by
+            return Path(os.path.normpath(caller / source)), None
+        if settings.manifest is None:
+            return None, f"it is not a local path and {MANIFEST} is absent (Terraform not initialised)"
+        return settings.manifest.directory(key, root_dir, source)
+
+    def _gap(self, block: BlockNode, name: str, source: Any, reason: str, remedy: str = INIT_REMEDY,
+             types: frozenset[tuple[str, str]] | None = None) -> Unknown:
+        """Record a module call that cannot be seen; its outputs are Unknown for the same reason."""
+        address = f"{self.prefix}module.{name}"
+        self.settings.gaps.append(ModuleGap(block.file, block.line, address,
+                                            source if isinstance(source, str) else None, reason, remedy, types,
+                                            regions=_aws_regions(self._child_providers(block))))
+        return Unknown(address, f"module not audited: {reason}")
+
+    def _declared_types(self, parsed: ParsedDirectory, key: str, depth: int = 0) -> frozenset[tuple[str, str]] | None:
+        """Every (mode, type) a module's tree declares, read without evaluating it; None when
+        part of the tree cannot be found (then anything could be in it)."""
+        if parsed.errors or depth > 20:
+            return None
+        found: set[tuple[str, str]] = set()
+        for block in parsed.blocks:
+            if block.type in ("resource", "data") and len(block.labels) == 2:
+                found.add(("managed" if block.type == "resource" else "data", block.labels[0]))
+            elif block.type == "module" and block.labels:
+                source_attr = block.attributes().get("source")
+                source = (Evaluator(block.source).evaluate(attribute_expression(source_attr), Scope(NoReferences("a module source")))
+                          if source_attr is not None else None)
+                child_key = f"{key}.{block.labels[0]}"
+                directory, _ = ModuleInstance._locate(self.settings, parsed.path, self.root_dir, child_key, source)
+                if directory is None:
+                    return None
+                nested = self._declared_types(parse_directory(directory, self.base, parsed.cache), child_key, depth + 1)
+                if nested is None:
+                    return None
+                found |= nested
+        return frozenset(found)
 
     def modules(self) -> Iterator["ModuleInstance"]:
         """This module and every module instance below it."""

@@ -54,6 +54,23 @@ PARSER_ID = (f"python-hcl2 {getattr(hcl2, '__version__', '?')}; lark {lark.__ver
              f"python {sys.version_info[0]}.{sys.version_info[1]}")
 
 
+
+def _evaluator_fingerprint() -> str:
+    """A hash of the code that turns trees into evidence (this package's Terraform modules, the
+    kinds and the inventory), so a root's evidence cached by other code is never reused, even
+    between two commits of the same version."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")) + [package.parent / "kinds.py", package.parent / "inventory.py",
+                                                 package.parent / "secrets.py"]:
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+#: what a root's cached evidence depends on besides its files
+EVALUATOR_ID = f"{PARSER_ID}; evaluator {_evaluator_fingerprint()}"
+
+
 @dataclass
 class CacheStats:
     """What a run's parsing cost: trees parsed, and trees reused from memory or disk."""
@@ -86,6 +103,11 @@ class ParseCache:
         if self._reads is not None:
             self._reads[str(Path(path).resolve())] = self.key(text)
 
+    def note_absent(self, path: Path) -> None:
+        """Called for a file a root looked for and did not find (it must still be absent to reuse the root)."""
+        if self._reads is not None:
+            self._reads[str(Path(path).resolve())] = None
+
     def note_listing(self, directory: Path, names: list[str]) -> None:
         if self._listings is not None:
             self._listings[str(Path(directory).resolve())] = sorted(names)
@@ -97,7 +119,10 @@ class ParseCache:
         try:
             entry = pickle.loads(self._root_path(key).read_bytes())
             for path, content_key in entry["reads"].items():
-                if self.key(_read_text(Path(path))) != content_key:
+                if content_key is None:
+                    if os.path.lexists(path):
+                        return None
+                elif self.key(_read_text(Path(path))) != content_key:
                     return None
             for directory, names in entry["listings"].items():
                 if _hcl_names(Path(directory)) != names:
@@ -128,9 +153,10 @@ class ParseCache:
         except (OSError, pickle.PicklingError, TypeError, AttributeError):
             pass
 
-    def root_key(self, name: str, directory: Path, base: Path) -> str:
-        return hashlib.sha256(f"{PARSER_ID}\0root\0{name}\0{Path(directory).resolve()}\0{Path(base).resolve()}"
-                              .encode("utf-8")).hexdigest()
+    def root_key(self, name: str, directory: Path, base: Path, account_id: str | None = None) -> str:
+        """The key of a root's evidence: it also depends on the account audited (``aws_caller_identity``)."""
+        return hashlib.sha256(f"{EVALUATOR_ID}\0root\0{name}\0{Path(directory).resolve()}\0{Path(base).resolve()}"
+                              f"\0{account_id or ''}".encode("utf-8")).hexdigest()
 
     def _root_path(self, key: str) -> Path:
         assert self.directory is not None

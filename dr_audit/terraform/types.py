@@ -1,8 +1,9 @@
 """Apply a variable's declared type to its value, as Terraform does.
 
 Only what changes values matters here: ``optional(T, default)`` attributes of
-``object({...})`` types are filled in (with the default or null), through
-``map``/``list``/``set`` nesting, and numbers given as strings become numbers.
+``object({...})`` types are filled in (with the default or null) when absent or
+given as null, through ``map``/``list``/``set``/``tuple``/``object`` nesting and
+inside the defaults themselves, and numbers given as strings become numbers.
 
 Example: type ``map(object({netnum = number, public = optional(bool, false)}))``
 turns ``{"db": {"netnum": 3}}`` into ``{"db": {"netnum": 3, "public": False}}``.
@@ -47,6 +48,11 @@ def apply_type(value: Any, type_node: Tree, evaluator: Evaluator, scope: Scope) 
         return {k: apply_type(v, args[0], evaluator, scope) for k, v in value.items()}
     if function in ("list", "set") and args and isinstance(value, list):
         return [apply_type(v, args[0], evaluator, scope) for v in value]
+    if function == "tuple" and args and isinstance(value, list):
+        element_types = subtrees(_unwrap(args[0]))
+        if len(element_types) == len(value):
+            return [apply_type(v, t, evaluator, scope) for v, t in zip(value, element_types)]
+        return value
     if function == "object" and args and isinstance(value, dict):
         return _apply_object(value, _unwrap(args[0]), evaluator, scope)
     return value
@@ -65,7 +71,7 @@ def _apply_object(value: dict, spec: Tree, evaluator: Evaluator, scope: Scope) -
         if optional:
             opt_args = subtrees(subtrees(attr_type)[-1])
             inner_type = opt_args[0]
-            if key not in result:
+            if result.get(key) is None:  # absent or null: Terraform substitutes the default
                 result[key] = evaluator.evaluate(opt_args[1], scope) if len(opt_args) > 1 else None
             if result[key] is not None:
                 result[key] = apply_type(result[key], inner_type, evaluator, scope)

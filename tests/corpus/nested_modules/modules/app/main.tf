@@ -1,0 +1,8 @@
+variable "env" {
+  type = string
+}
+
+module "store" {
+  source     = "./store"
+  table_name = "${var.env}-sessions"
+}

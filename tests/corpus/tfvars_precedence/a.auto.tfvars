@@ -1,0 +1,2 @@
+retention = 10
+multi_az  = true

@@ -1,0 +1,2 @@
+identifier = "tfvars-db"
+retention  = 7
