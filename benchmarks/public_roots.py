@@ -41,6 +41,7 @@ from benchmarks.measure import run_measured
 from benchmarks.static_audit import project
 from dr_audit.coverage import find_roots, plain_string, reason_shape, summarize
 from dr_audit.evaluate import evaluate_static
+from dr_audit.kinds import KINDS
 from dr_audit.policy import load_policy
 from dr_audit.terraform.collector import collect_terraform
 from dr_audit.terraform.parse_cache import ParseCache
@@ -235,8 +236,10 @@ def write_policy(path: Path, regions: dict[str, list[str]]) -> int:
         for number, region in enumerate(root_regions):
             role = f"r{index:03d}-{number}"
             roles[role] = {"region": region, "terraform_root": root}
+            # a global kind has no region: its rows take no role (the validator refuses a region-only role)
             rows += [{**row, "id": f"{row['id']}-R{index:03d}-{number}", "clause": "bench",
-                      "title": f"{row['id'].lower()} in {root} ({region})", "role": role,
+                      "title": f"{row['id'].lower()} in {root} ({region})",
+                      **({"role": role} if KINDS[row["kind"]].scope == "regional" else {}),
                       "managed_by": "terraform", "severity": "medium", "when_absent": "not_applicable"}
                      for row in template]
     policy = {"policy": {"name": "public-roots", "title": "generic all-of-a-kind rows over public example roots"},

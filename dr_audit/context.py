@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dr_audit.aws.target import LiveTarget, TargetOptions, read_plan_for
-from dr_audit.checkov.export import check_id, exportable
+from dr_audit.checkov.export import check_id, checks_for, exportable
 from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, CheckovRun, run_checkov
 from dr_audit.evaluate import evaluate_full, evaluate_live, evaluate_static
 from dr_audit.findings import Finding
@@ -54,6 +54,12 @@ class AuditContext:
                 Path(self.policy.terraform_root) if self.policy.terraform_root else None)
             if root is None:
                 raise ValueError(f"{policy_path}: no Terraform root: give --dr-terraform-root or set terraform.root")
+            if terraform_root is None and not Path(root).is_dir():
+                # a root given on the command line is audited as it is (its roles' rows are ERROR, unread)
+                source = ("the sandbox estate's terraform_root" if estate and estate.terraform_root else
+                          "the policy's terraform.root")
+                raise ValueError(f"{policy_path}: the Terraform root {Path(root).resolve()} (from {source}) "
+                                 f"does not exist")
             self.terraform_root = Path(root)
         self._terraform: Inventory | None = None
         self._live: Inventory | None = None
@@ -90,12 +96,13 @@ class AuditContext:
         """checkov's results on the Terraform roots (None when not asked for, or no Terraform)."""
         if self._checkov is None and self.checkov_checks is not None:
             ids = [check_id(r) for r in self.policy.rows if exportable(r)] + sorted(BUILTIN_DR_CHECKS)
-            if not Path(self.checkov_checks).is_dir():
-                self._checkov = CheckovRun(errors={role: f"no exported checks at {self.checkov_checks}: run "
-                                                   f"python -m dr_audit.checkov export {self.policy.path}"
-                                                   for role in self.roots})
+            try:  # a missing or stale committed export is generated on the fly, not a red run
+                checks = checks_for(self.policy, Path(self.checkov_checks), self.parse_cache)
+            except OSError as error:
+                self._checkov = CheckovRun(errors={role: f"the policy's checkov checks could not be written: "
+                                                   f"{error.strerror or error}" for role in self.roots})
             else:
-                self._checkov = run_checkov(self.terraform_root, self.roots, Path(self.checkov_checks), ids)
+                self._checkov = run_checkov(self.terraform_root, self.roots, checks, ids)
         return self._checkov
 
     def finding(self, row_id: str) -> Finding:

@@ -72,7 +72,9 @@ def _all_match(actual: Any, pattern: str) -> bool:
 
 
 def _subset_of(actual: Any, allowed: list) -> bool:
-    return all(any(_equal(item, a) for a in allowed) for item in _as_list(actual))
+    # like all_match: an empty list is not "drawn from" the allowed values, it holds nothing to check
+    items = _as_list(actual)
+    return bool(items) and all(any(_equal(item, a) for a in allowed) for item in items)
 
 
 def _set_eq(actual: Any, expected: Any) -> bool:
@@ -96,7 +98,7 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("matches", lambda a, e: re.search(e, str(a)) is not None, "regex",
              "matching the pattern", "=~"),
     Operator("all_match", _all_match, "regex", "a non-empty list whose every item matches", "all =~"),
-    Operator("subset_of", _subset_of, "list", "a list drawn only from", "subset of"),
+    Operator("subset_of", _subset_of, "list", "a non-empty list drawn only from", "subset of"),
     # For ``exists`` the evaluator passes the number of matching resources.
     Operator("exists", lambda count, _: count > 0, "none", "present", "exists", needs_value=False),
 ]}

@@ -8,6 +8,8 @@ xdist writes the same document as a serial one).
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -22,13 +24,17 @@ from dr_audit.operators import OPERATORS
 from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
 from dr_audit.report.atomic import keep_in_history, write_atomically
 from dr_audit.report.history import previous_run, prune, since_last_run
-from dr_audit.report.sarif import build_sarif
 from dr_audit.report.json_report import build_report, default_history_name, dumps
-from dr_audit.report.html_report import render_html
+from dr_audit.report.outputs import OutputPaths, describe_run, write_outputs
 
 _CONTEXT = pytest.StashKey[AuditContext]()
 _AUDITED = pytest.StashKey[bool]()
 _DOCUMENT = pytest.StashKey[dict]()
+_SUMMARY_LINES = pytest.StashKey[list]()
+_WORKER_RESULTS = pytest.StashKey[dict]()
+
+#: the key under which an xdist worker hands its run's report to the controller
+WORKER_OUTPUT_KEY = "dr_audit"
 
 #: the directory name of the audit suite; arguments inside it make the policy load eagerly
 AUDIT_SUITE = "audits"
@@ -48,14 +54,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="policy YAML (default: the dr_policy ini setting)")
     parser.addini("dr_policy", "policy YAML audited when --dr-policy is not given")
     group.addoption("--dr-terraform-root", default=None,
-                    help="directory holding the policy roles' Terraform roots (default: the policy's terraform.root)")
+                    help="directory holding the policy roles' Terraform roots (default: the sandbox estate's "
+                         "terraform_root in full mode, else the policy's terraform.root; a default that does not "
+                         "exist is a usage error)")
     group.addoption("--dr-mode", default="full", choices=MODES,
                     help="full: policy x Terraform x account (default); static: policy x Terraform, "
                          "no AWS credentials (the CI gate); live: policy x account")
     group.addoption("--dr-target", default="sandbox", choices=TARGETS,
                     help="sandbox: an embedded moto server seeded from an estate (default); "
                          "live: the AWS account of the standard credential chain")
-    group.addoption("--dr-estate", default=None, help="sandbox estate name (default: the policy's sandbox.estate, else the dr_estate ini setting)")
+    group.addoption("--dr-estate", default=None, help="sandbox estate name (default: the policy's sandbox.estate, else the dr_estate ini setting); "
+                         "not with --dr-mode static, which reads no account")
     parser.addini("dr_estate", "sandbox estate audited when --dr-estate is not given")
     parser.addini("dr_estates_dir", "directory holding the sandbox estates", default="fixtures/estates")
     group.addoption("--dr-aws-endpoint-url", default=None,
@@ -85,6 +94,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dr-json", default="reports/dr-audit.json", help="JSON report path")
     group.addoption("--dr-html", default="reports/dr-audit.html", help="HTML report path")
     group.addoption("--dr-sarif", default="reports/dr-audit.sarif", help="SARIF 2.1.0 path (code-side findings)")
+    group.addoption("--dr-csv", default=None, help="CSV path, one line per row (default: dr-audit.csv beside the HTML)")
+    group.addoption("--dr-evidence", default=None,
+                    help="directory for the evidence bundle: every report, each row's raw evidence, and a "
+                         "manifest of SHA-256 hashes (default: no bundle)")
+    group.addoption("--dr-repo-url", default=None,
+                    help="repository URL the report links file:line to (default: GitHub Actions' "
+                         "GITHUB_SERVER_URL/GITHUB_REPOSITORY), at GITHUB_SHA or the Terraform root's commit")
     group.addoption("--dr-history", default="reports/history",
                     help="directory keeping every run's JSON (never overwritten)")
     group.addoption("--dr-history-keep", default=None, type=int,
@@ -96,6 +112,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_AUDITED] = False
+    config.stash[_WORKER_RESULTS] = {}
+    keep = config.getoption("--dr-history-keep", None)
+    if keep is not None and keep < 1:
+        raise pytest.UsageError(f"--dr-history-keep must be at least 1 (got {keep}): "
+                                "it would delete every kept run")
 
 
 def _path(config: pytest.Config, option: str) -> Path | None:
@@ -148,6 +169,11 @@ def _target_options(config: pytest.Config) -> TargetOptions:
 def audit_context(config: pytest.Config) -> AuditContext:
     """The run's context, created on first use; bad input becomes a usage error."""
     if _CONTEXT not in config.stash:
+        if config.getoption("--dr-estate") and config.getoption("--dr-mode") == "static":
+            # static mode loads no estate, so its terraform_root would be ignored too
+            raise pytest.UsageError("--dr-estate does not go with --dr-mode static: the estate seeds the sandbox "
+                                    "account; static mode reads no account (name the Terraform with "
+                                    "--dr-terraform-root or the policy's terraform.root)")
         try:
             context = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
                                    config.getoption("--dr-mode"), _target_options(config), _waivers_path(config),
@@ -268,17 +294,24 @@ def check_finding(row: Row, finding: Finding) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reports once per run: serially from this process's findings; under
+    xdist the controller writes what a worker computed (each worker read the evidence
+    itself), so ``-n`` writes the same reports and exit status as a serial run."""
     config = session.config
-    if hasattr(config, "workerinput") or not _audit_ran(config):
+    if hasattr(config, "workerinput"):
+        _hand_to_controller(config)
         return
-    try:
-        context = audit_context(config)
-    except pytest.UsageError:
-        return
-    document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info(),
-                            context.live, list(context.waivers.values()), context.today, context.checkov)
+    received = _worker_result(config)
+    if received is not None:
+        document, summary_lines = received
+    else:
+        context = _context_if_audited(config)
+        if context is None:
+            return
+        document, summary_lines = run_document(context), context_summary_lines(context)
+        config.stash[_CONTEXT] = context
     history = _path(config, "--dr-history")
-    document["since_last_run"] = since_last_run(previous_run(history, context.policy.name, context.mode), document)
+    document["since_last_run"] = since_last_run(previous_run(history, document["run"]), document)
     spec = config.getoption("--dr-changed-files")
     document["changed_rows"] = []
     if spec:
@@ -287,20 +320,92 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                                          config.rootpath)
         except ChangedFilesError as error:
             document["changed_files_error"] = str(error)
-    document["run"]["incomplete"] = incomplete(context)
-    # findings are masked already; this also covers error messages that quote an input
-    document = context.redactor.data(document)
+    final_status = (EXIT_INCOMPLETE if document["run"]["incomplete"] and session.exitstatus in (
+        pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) else session.exitstatus)
+    describe_run(document, final_status, os.environ, config.getoption("--dr-repo-url"), config.rootpath)
     text = dumps(document)
     write_atomically(_path(config, "--dr-json"), text)
-    write_atomically(_path(config, "--dr-html"), render_html(document))
-    write_atomically(_path(config, "--dr-sarif"), dumps(build_sarif(document, config.rootpath)))
+    context = config.stash.get(_CONTEXT, None)
+    write_outputs(_output_paths(config, history), document, text, config.rootpath,
+                  context.redactor.text if context is not None else None)
     keep_in_history(history, default_history_name(document), text)
     if config.getoption("--dr-history-keep") is not None:
         prune(history, config.getoption("--dr-history-keep"))
     config.stash[_DOCUMENT] = document
-    config.stash[_CONTEXT] = context
-    if incomplete(context) and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+    config.stash[_SUMMARY_LINES] = summary_lines
+    if document["run"]["incomplete"] and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = EXIT_INCOMPLETE
+
+
+def _output_paths(config: pytest.Config, history: Path) -> OutputPaths:
+    html = _path(config, "--dr-html")
+    return OutputPaths(json=_path(config, "--dr-json"), html=html, sarif=_path(config, "--dr-sarif"),
+                       csv=_path(config, "--dr-csv") or html.with_suffix(".csv"), history=history,
+                       evidence=_path(config, "--dr-evidence"))
+
+
+def _context_if_audited(config: pytest.Config) -> AuditContext | None:
+    """The run's context when this process ran audit rows and the context loads; else None
+    (a usage error was already reported when the suite was collected)."""
+    if not _audit_ran(config):
+        return None
+    try:
+        return audit_context(config)
+    except pytest.UsageError:
+        return None
+
+
+def run_document(context: AuditContext) -> dict:
+    """The run's report before the history and changed-files views: built from the
+    context's findings and inventories, with every secret masked; plain JSON data."""
+    document = build_report(context.policy, context.all_findings(), context.terraform, context.run_info(),
+                            context.live, list(context.waivers.values()), context.today, context.checkov)
+    document["run"]["incomplete"] = incomplete(context)
+    # findings are masked already; this also covers error messages that quote an input
+    return json.loads(dumps(context.redactor.data(document)))
+
+
+def _hand_to_controller(config: pytest.Config) -> None:
+    """On an xdist worker that ran audit rows: send the report and the terminal lines
+    to the controller (through ``workeroutput``, which carries plain data only)."""
+    context = _context_if_audited(config)
+    if context is None:
+        return
+    config.workeroutput[WORKER_OUTPUT_KEY] = {"document": run_document(context),
+                                              "summary_lines": context_summary_lines(context)}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """On the xdist controller: keep what each worker sent, by worker id."""
+    sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if sent is not None:
+        node.config.stash[_WORKER_RESULTS][node.gateway.id] = sent
+
+
+def _worker_result(config: pytest.Config) -> tuple[dict, list[str]] | None:
+    """The report the workers sent (see ``merge_worker_reports``), or None when no worker
+    sent one (a serial run)."""
+    results = config.stash.get(_WORKER_RESULTS, {})
+    return merge_worker_reports(results) if results else None
+
+
+def merge_worker_reports(results: dict[str, dict]) -> tuple[dict, list[str]]:
+    """One report from what each xdist worker sent (worker id -> {document, summary_lines}).
+
+    The first worker's by id is taken, so the choice does not depend on which finished
+    first. Each worker read the account itself: rows whose status differs between
+    workers make the run incomplete, since some pytest outcomes then disagree with the
+    report.
+    """
+    chosen = results[min(results, key=lambda gateway: (len(gateway), gateway))]
+    document = chosen["document"]
+    statuses = [{row["id"]: row["status"] for row in sent["document"]["rows"]} for sent in results.values()]
+    differing = sorted({row for row, status in statuses[0].items() if any(s.get(row) != status for s in statuses)})
+    if differing:
+        document["run"]["incomplete"] = document["run"]["incomplete"] + [
+            f"{len(differing)} row(s) read differently by the xdist workers: {', '.join(differing[:5])}"]
+    return document, chosen["summary_lines"]
 
 
 def incomplete(context: AuditContext) -> list[str]:
@@ -353,57 +458,91 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _audit_ran(config: pytest.Config) -> bool:
+    # --collect-only lists the rows: it evaluates none, runs no checkov and writes no report or history
+    if config.getoption("collectonly", False):
+        return False
     return bool(config.stash.get(_AUDITED, False)) or _CONTEXT in config.stash
 
 
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or _CONTEXT not in config.stash or not _audit_ran(config):
-        return
-    context = config.stash[_CONTEXT]
-    counts: dict[str, int] = {}
-    for finding in context.all_findings().values():
-        counts[finding.status.value] = counts.get(finding.status.value, 0) + 1
-    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    terminalreporter.write_sep("=", "DR audit")
-    terminalreporter.write_line(f"policy {context.policy.name}: {len(context.policy.rows)} rows ({shown})")
+def context_summary_lines(context: AuditContext) -> list[str]:
+    """The closing summary's lines that only the evidence can give (unreadable inputs
+    and reads, Terraform gaps, the accounts read), secrets masked; plain strings, so an
+    xdist worker can send them to the controller."""
     redact = context.redactor
-    for error in (context.terraform.errors if context.terraform else []):
-        terminalreporter.write_line(redact.text(f"unreadable input: {error}"))
-    for error in (context.live.errors if context.live else []):
-        terminalreporter.write_line(redact.text(f"unreadable in the account: {error}"))
-    for gap in (getattr(context.terraform, "gaps", None) or []) if context.terraform else []:
-        # not an error: the rows it could hide are UNKNOWN, and the run is complete without it
-        terminalreporter.write_line(redact.text(f"not seen in Terraform: {gap}"))
+    code_errors = context.terraform.errors if context.terraform else []
+    live_errors = context.live.errors if context.live else []
+    lines = [redact.text(f"unreadable input: {error}") for error in code_errors]
+    lines += [redact.text(f"unreadable in the account: {error}") for error in live_errors]
+    # not an error: the rows a gap could hide are UNKNOWN, and the run is complete without it
+    lines += [redact.text(f"not seen in Terraform: {gap}")
+              for gap in ((getattr(context.terraform, "gaps", None) or []) if context.terraform else [])]
     if context.target is not None:
         info = context.target.describe()
-        terminalreporter.write_line(f"account {context.target.account_id or 'unknown'} via {info['endpoint']}"
-                                    + (f" (estate {info['estate']})" if info["estate"] else "")
-                                    + f": {info['api_calls']} API calls, {info['failed_calls']} failed")
+        lines.append(f"account {context.target.account_id or 'unknown'} via {info['endpoint']}"
+                     + (f" (estate {info['estate']})" if info["estate"] else "")
+                     + f": {info['api_calls']} API calls, {info['failed_calls']} failed")
         accounts = context.target.accounts()
         if len(accounts) > 1:  # one line per account the roles read, with why it could not be read
             for entry in accounts:
                 roles = ", ".join(entry["roles"]) or "(the run's own credentials)"
                 failure = f": NOT READ: {entry['error']}" if entry["error"] else ""
-                terminalreporter.write_line(redact.text(f"  account {entry['id'] or 'unknown'} for {roles}{failure}"))
+                lines.append(redact.text(f"  account {entry['id'] or 'unknown'} for {roles}{failure}"))
+    return lines
+
+
+def problem_lines(document: dict, limit: int = 3) -> list[str]:
+    """One line per problem item: its status and the rows that decide it (those not
+    passing, else every linked row), at most ``limit`` ids."""
+    lines = []
+    for problem in document["problems"]:
+        linked = problem["evidence"]["rows"]
+        deciding = [f"{row} {status}" for row, status in linked.items() if status not in ("PASS", "NOT_APPLICABLE")]
+        if not deciding:
+            deciding = [f"{row} {status}" for row, status in linked.items()]
+        shown = ", ".join(deciding[:limit]) + (f", +{len(deciding) - limit} more" if len(deciding) > limit else "")
+        lines.append(f"problem {problem['id']} {problem['status']}: {problem['title']} ({shown or 'no linked row'})")
+    return lines
+
+
+def since_line(since: dict) -> str | None:
+    """The terminal's "since the last run" line, naming the run it compares with."""
+    previous = since["previous"]
+    if not previous:
+        return None
+    against = ", ".join(part for part in (previous["file"], previous.get("estate") and f"estate {previous['estate']}",
+                                          previous.get("terraform_root") and f"root {previous['terraform_root']}")
+                        if part)
+    return (f"since the run of {previous['started']} ({against}): {len(since['new'])} new, "
+            f"{len(since['resolved'])} resolved, {len(since['still_open'])} still open")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     document = config.stash.get(_DOCUMENT, None)
-    if document is not None:
-        since = document["since_last_run"]
-        if since["previous"]:
-            terminalreporter.write_line(f"since the run of {since['previous']['started']}: {len(since['new'])} new, "
-                                        f"{len(since['resolved'])} resolved, {len(since['still_open'])} still open")
-        if document.get("changed_files_error"):
-            terminalreporter.write_line(f"changed files not read: {document['changed_files_error']}")
-        changed = [r for r in document["rows"] if r.get("changed")]
-        if config.getoption("--dr-changed-files") and not document.get("changed_files_error"):
-            terminalreporter.write_line(f"this change touches the evidence of {len(changed)} row(s):")
-            for row in sorted(changed, key=lambda r: r["status"] == "PASS"):
-                where = f"{row['terraform']['file']}:{row['terraform']['line']}"
-                terminalreporter.write_line(f"  {row['status']:<10} {row['id']} ({where})")
+    if hasattr(config, "workerinput") or document is None:
+        return
+    counts = {status: n for status, n in document["summary"]["by_status"].items() if n}
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    terminalreporter.write_sep("=", "DR audit")
+    terminalreporter.write_line(f"policy {document['run']['policy']['name']}: {document['summary']['rows']} rows "
+                                f"({shown})")
+    for line in config.stash.get(_SUMMARY_LINES, []) + problem_lines(document):
+        terminalreporter.write_line(line)
+    since = since_line(document["since_last_run"])
+    if since:
+        terminalreporter.write_line(since)
+    if document.get("changed_files_error"):
+        terminalreporter.write_line(f"changed files not read: {document['changed_files_error']}")
+    changed = [r for r in document["rows"] if r.get("changed")]
+    if config.getoption("--dr-changed-files") and not document.get("changed_files_error"):
+        terminalreporter.write_line(f"this change touches the evidence of {len(changed)} row(s):")
+        for row in sorted(changed, key=lambda r: r["status"] == "PASS"):
+            where = f"{row['terraform']['file']}:{row['terraform']['line']}"
+            terminalreporter.write_line(f"  {row['status']:<10} {row['id']} ({where})")
     terminalreporter.write_line(f"report: {_path(config, '--dr-json')} and {_path(config, '--dr-html')}"
                                 f" (SARIF: {_path(config, '--dr-sarif')})")
-    reasons = incomplete(context)
+    reasons = document["run"]["incomplete"]
     if reasons:
         terminalreporter.write_line(f"AUDIT INCOMPLETE: {', '.join(reasons)}; no verdict on those rows "
                                     f"(exit status {EXIT_INCOMPLETE})", red=True, bold=True)

@@ -8,6 +8,8 @@ regexes, types), ids (pattern, uniqueness) and references (roles, problems).
 
 from __future__ import annotations
 
+import difflib
+import functools
 import hashlib
 import ipaddress
 import re
@@ -16,6 +18,7 @@ from typing import Any
 
 from dr_audit.comparators import COMPARATORS
 from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.findings import plain
 from dr_audit.kinds import BOOL, CIDR, INT, INT_LIST, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
 from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, WHEN_ABSENT, Policy, Problem, Role, Row
 from dr_audit.operators import OPERATORS
@@ -68,6 +71,7 @@ def load_policy(path: str | Path) -> Policy:
         facts = {}
     problems_raw = _problems(document.get("problems"), document.line_of("problems"), errors)
     rows = _rows(document.get("rows"), document.line_of("rows"), roles, facts, problems_raw, errors)
+    _check_role_regions(document.get("roles"), roles, document.get("rows"), errors)
     terraform = document.get("terraform") or {}
     root = terraform.get("root") if isinstance(terraform, dict) else None
     if root is not None and not isinstance(root, str):
@@ -90,7 +94,8 @@ def load_policy(path: str | Path) -> Policy:
     return Policy(path=shown, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), name=header["name"],
                   title=str(header.get("title", header["name"])), roles=roles,
                   terraform_root=str((path.parent / root).resolve()) if isinstance(root, str) else None,
-                  facts=dict(facts), problems=problems, rows=tuple(rows), sandbox_estate=estate)
+                  facts=dict(facts), problems=problems, rows=tuple(rows), sandbox_estate=estate,
+                  version=None if header.get("version") is None else str(header["version"]))
 
 
 def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
@@ -116,6 +121,54 @@ def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
         account, role_arn, external_id = _role_account(name, spec, where, errors)
         roles[name] = Role(name, region, root, account, role_arn, external_id)
     return roles
+
+
+@functools.lru_cache(maxsize=1)
+def aws_regions() -> frozenset[str]:
+    """Every region botocore's endpoint data names, in every partition (aws, aws-cn, aws-us-gov, ...)."""
+    import botocore.session
+
+    data = botocore.session.get_session().get_data("endpoints")
+    return frozenset(region for partition in data.get("partitions", []) for region in partition.get("regions", {}))
+
+
+def did_you_mean(word: str, known: Any) -> str:
+    """'; did you mean 'x'?' when ``word`` is close to one of ``known``, else ''."""
+    close = difflib.get_close_matches(str(word), sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _kinds_on_roles(raw_rows: Any) -> dict[str, set[str]]:
+    """Role name -> the kinds of the rows that read through it (as ``role``, a target's role or
+    ``destination_role``), from the raw rows so a role's use is seen even when its row is invalid."""
+    used: dict[str, set[str]] = {}
+    for item in raw_rows if isinstance(raw_rows, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+            continue
+        args = item.get("args") if isinstance(item.get("args"), dict) else {}
+        targets = args.get("targets") if isinstance(args.get("targets"), list) else []
+        names = [item.get("role"), args.get("destination_role")] + [
+            t.get("role") for t in targets if isinstance(t, dict)]
+        for name in names:
+            if isinstance(name, str):
+                used.setdefault(name, set()).add(item["kind"])
+    return used
+
+
+def _check_role_regions(raw_roles: Any, roles: dict[str, Role], raw_rows: Any, errors: _Collector) -> None:
+    """A role's region must be an AWS region, unless every row on the role is of a non-AWS kind
+    (a Google Cloud region on a role whose rows are all gcp_*). A typo such as us-east1 would
+    otherwise select nothing and be reported as a compliance failure."""
+    kinds_on = _kinds_on_roles(raw_rows)
+    for name, role in roles.items():
+        if role.region is None or not REGION.match(role.region) or role.region in aws_regions():
+            continue
+        aws_kinds = sorted(k for k in kinds_on.get(name, ()) if k in KINDS and not KINDS[k].terraform_only)
+        if not aws_kinds:
+            continue
+        errors.add(f"role {name!r}: {role.region!r} is not an AWS region{did_you_mean(role.region, aws_regions())} "
+                   f"(rows of {', '.join(aws_kinds)} use this role; a non-AWS region is only accepted on a role "
+                   f"whose rows are all of non-AWS kinds)", raw_roles.line_of(name))
 
 
 def _role_account(name: str, spec: dict, where: int, errors: _Collector) -> tuple[str | None, ...]:
@@ -192,7 +245,10 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
          errors: _Collector) -> Row | None:
     row_id = item.get("id")
     before = len(errors.errors)
-    if not isinstance(row_id, str) or not ROW_ID.match(row_id):
+    if row_id is None:
+        errors.add("a row needs an id, UPPER-KEBAB-CASE, e.g. RDS-MULTIAZ-PRIMARY", item.line)
+        row_id = f"(row at line {item.line})"
+    elif not isinstance(row_id, str) or not ROW_ID.match(row_id):
         errors.add(f"row id {row_id!r} must be UPPER-KEBAB-CASE, e.g. RDS-MULTIAZ-PRIMARY", item.line_of("id"))
         row_id = str(row_id)
 
@@ -214,12 +270,21 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
             add("a policy-coherence row has no managed_by", "managed_by")
     elif managed_by not in MANAGED_BY:
         add(f"managed_by must be one of {list(MANAGED_BY)}", "managed_by" if "managed_by" in item else None)
+    if not isinstance(kind, str):
+        return None  # reported above as required
     if kind != POLICY_KIND and kind not in KINDS:
-        add(f"unknown kind {kind!r}", "kind")
+        add(f"unknown kind {kind!r}{did_you_mean(kind, KINDS)} (known kinds: {', '.join(sorted(KINDS))}, "
+            f"and {POLICY_KIND} for a comparator on the policy's own numbers)", "kind")
         return None
     role = item.get("role")
+    if role is not None and not isinstance(role, str):
+        add(f"role must be one role name of the policy header (policy roles: {sorted(roles)})", "role")
+        role = None
     if role is not None and role not in roles:
         add(f"unknown role {role!r} (policy roles: {sorted(roles)})", "role")
+    elif role is not None and kind in KINDS and _role_gives_only_a_region(KINDS[kind], roles[role], roles):
+        add(f"kind {kind} is global: its rows have no region, and role {role!r} only gives one "
+            f"({roles[role].region}): remove the role from the row", "role")
     if kind in KINDS and KINDS[kind].scope == "regional" and role is None and item.get("comparator") not in (
             "same_value", "disjoint_cidrs"):
         add(f"kind {kind} is regional: the row needs a role", None)
@@ -237,6 +302,11 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
         for attribute in select:
             if attribute not in KINDS[kind].attributes:
                 add(f"select: {kind} has no attribute {attribute!r}", "select")
+    for attribute, wanted in select.items():
+        if isinstance(wanted, dict):
+            add(f"select: {attribute} must be a plain value; operator maps such as "
+                f"{{{', '.join(map(str, wanted))}: ...}} are not supported in select (it picks resources by "
+                f"exact value): select by an exact value and check the pattern with op/value", "select")
     comparator = item.get("comparator")
     _check_when_absent(item, add)
     if comparator is not None:
@@ -253,6 +323,16 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
                value=item.get("value"), aggregate=item.get("aggregate"), comparator=comparator,
                args=_plain(item.get("args") or {}), problem=problem, unknown_ok=unknown_ok,
                when_absent=item.get("when_absent", "fail"))
+
+
+def _role_gives_only_a_region(kind: Any, role: Role, roles: dict[str, Role]) -> bool:
+    """True when ``role`` on a row of global ``kind`` means nothing: the role only names a region
+    (a global kind has none), no account to read and no region-less Terraform root. When any role of
+    the policy names an account, every role picks one (a role without ``account`` picks the run's
+    own), so the role is meaningful."""
+    if any(other.account or other.role_arn for other in roles.values()):
+        return False
+    return kind.scope == "global" and role.region is not None and role.account is None and role.role_arn is None
 
 
 def _check_when_absent(item: LineDict, add) -> None:
@@ -282,7 +362,7 @@ def _plain(value: Any) -> Any:
 
 def _check_comparator(item: LineDict, kind: str, roles: dict, facts: dict, add) -> None:
     name = item["comparator"]
-    if name not in COMPARATORS:
+    if not isinstance(name, str) or name not in COMPARATORS:
         add(f"unknown comparator {name!r} (known: {sorted(COMPARATORS)})", "comparator")
         return
     comparator = COMPARATORS[name]
@@ -310,6 +390,9 @@ def _check_comparator(item: LineDict, kind: str, roles: dict, facts: dict, add) 
                 for attribute in (target.get("select") or {}):
                     if attribute not in KINDS[kind].attributes:
                         add(f"args.targets: {kind} has no attribute {attribute!r}", "args")
+                    elif isinstance(target["select"][attribute], dict):
+                        add(f"args.targets: select: {attribute} must be a plain value; operator maps are not "
+                            f"supported in select (it picks resources by exact value)", "args")
         if "destination_role" in args and args["destination_role"] not in roles:
             add(f"args.destination_role: unknown role {args['destination_role']!r}", "args")
 
@@ -327,7 +410,7 @@ _TYPE_CHECKS = {
 
 def _check_attribute_row(item: LineDict, kind: str, add) -> None:
     op_name = item.get("op")
-    if op_name not in OPERATORS:
+    if not isinstance(op_name, str) or op_name not in OPERATORS:
         add(f"unknown operator {op_name!r} (known: {sorted(OPERATORS)})", "op" if "op" in item else None)
         return
     operator = OPERATORS[op_name]
@@ -359,6 +442,9 @@ def _check_attribute_row(item: LineDict, kind: str, add) -> None:
         add(f"op {op_name} needs a list value", "value")
     elif expects == "number" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
         add(f"op {op_name} needs a number", "value")
+    elif expects in ("cidr", "regex") and not isinstance(value, str):
+        add(f"op {op_name} needs a {'CIDR block' if expects == 'cidr' else 'regular expression'} written as "
+            f"a string, not {plain(value)}", "value")
     elif expects == "cidr":
         try:
             network = ipaddress.ip_network(str(value), strict=True)
@@ -372,8 +458,38 @@ def _check_attribute_row(item: LineDict, kind: str, add) -> None:
             re.compile(str(value))
         except re.error as exc:
             add(f"bad regular expression {value!r}: {exc}", "value")
-    elif expects == "scalar" and aggregate is None and attribute is not None:
+    if aggregate is None and attribute is not None:
+        _check_operator_fits(kind, attribute, op_name, add)
+    if expects == "scalar" and aggregate is None and attribute is not None:
         attr_type = KINDS[kind].attributes[attribute].type
         check = _TYPE_CHECKS.get(attr_type)
         if check is not None and value is not None and not check(value):
-            add(f"{kind}.{attribute} is {attr_type}; value {value!r} is not", "value")
+            add(f"{kind}.{attribute} is {attr_type}; value {plain(value)} is not", "value")
+
+
+_ANY_VALUE_OPS = {"eq", "ne", "in"}
+_LIST_OPS = {"contains", "contains_all", "set_eq", "all_match", "subset_of"}
+#: attribute type -> the operators that mean something on it (eq, ne and in fit every type)
+OPERATORS_FOR_TYPE: dict[str, set[str]] = {
+    STR: _ANY_VALUE_OPS | {"matches"},
+    INT: _ANY_VALUE_OPS | {"gte", "lte", "gt", "lt"},
+    NUMBER: _ANY_VALUE_OPS | {"gte", "lte", "gt", "lt"},
+    BOOL: set(_ANY_VALUE_OPS),
+    CIDR: _ANY_VALUE_OPS | {"cidr_eq", "matches"},
+    STR_LIST: _ANY_VALUE_OPS | _LIST_OPS,
+    INT_LIST: _ANY_VALUE_OPS | _LIST_OPS - {"all_match"},
+}
+
+
+def _check_operator_fits(kind: str, attribute: str, op_name: str, add) -> None:
+    """``op_name`` must make sense on the attribute's declared type (no ``contains`` on a string,
+    ``gte`` on a bool, ``matches`` on a list): a misfit would be decided by accident."""
+    attr_type = KINDS[kind].attributes[attribute].type
+    fitting = OPERATORS_FOR_TYPE.get(attr_type)
+    if fitting is not None and op_name not in fitting:
+        add(f"op {op_name} does not apply to {kind}.{attribute}, which is {_TYPE_WORDS.get(attr_type, attr_type)} "
+            f"(operators for it: {', '.join(sorted(fitting))})", "op")
+
+
+_TYPE_WORDS = {STR: "a string", INT: "an integer", NUMBER: "a number", BOOL: "a boolean", CIDR: "a CIDR block",
+               STR_LIST: "a list of strings", INT_LIST: "a list of integers"}

@@ -4,6 +4,7 @@ sandbox, in a separate process as a user runs it, on each shipped estate."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -87,10 +88,33 @@ def test_live_mode_audits_the_account_alone(suite):
                                                                   5: "OPEN"}
 
 
+#: a CloudFront distribution's domain name, which the sandbox generates at random
+CLOUDFRONT_DOMAIN = re.compile(r"\b[a-z0-9]{13,14}\.cloudfront\.net\b")
+
+
+def verdicts(report):
+    """A report's verdicts and evidence, less the ids each sandbox generates afresh (VPC ids,
+    zone ids, certificate ARNs): two sandboxes seeded from one estate differ only there."""
+    rows = {r["id"]: (r["status"], r["terraform"], r["live"]["status"],
+                      CLOUDFRONT_DOMAIN.sub("<distribution>", json.dumps(r["live"]["value"])), r["live"]["region"],
+                      r["checked"]) for r in report["rows"]}
+    problems = {p["id"]: (p["status"], p["rows"], p["evidence"]["rows"]) for p in report["problems"]}
+    return rows, problems
+
+
 def test_xdist_workers_each_run_a_sandbox_and_write_the_same_report(suite):
-    _, serial = audit(suite, "--dr-estate", "portforge-drift")
-    result, parallel = audit(suite, "--dr-estate", "portforge-drift", "-n", "2")
-    assert parallel["rows"] == serial["rows"] and parallel["problems"] == serial["problems"]
+    serial_result, serial = audit(suite, "--dr-estate", "portforge-drift")
+    out = suite.path / "parallel"  # fresh paths: nothing the serial run wrote can stand in for them
+    result = suite.runpytest_subprocess("audits", "--dr-policy", str(POLICY), "-p", "no:cacheprovider",
+                                        "--dr-estate", "portforge-drift", "-n", "2",
+                                        "--dr-json", str(out / "a.json"), "--dr-html", str(out / "a.html"),
+                                        "--dr-sarif", str(out / "a.sarif"), "--dr-history", str(out / "history"))
+    parallel = json.loads((out / "a.json").read_text())
+    assert verdicts(parallel) == verdicts(serial)
+    assert parallel["summary"] == serial["summary"] and result.ret == serial_result.ret
+    assert parallel["run"]["target"]["estate"] == "portforge-drift"
+    assert (out / "a.html").exists() and (out / "a.sarif").exists() and len(list((out / "history").iterdir())) == 1
+    result.stdout.fnmatch_lines(["*problem 2 FIXED_IN_CODE_NOT_APPLIED: *"])
 
 
 def test_an_already_running_endpoint_is_audited_without_an_embedded_sandbox(suite, sandbox, monkeypatch):

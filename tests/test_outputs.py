@@ -36,7 +36,7 @@ def test_since_the_last_run_names_new_resolved_and_still_open_rows(project):
                     .replace('identifier     = "db-main"', 'identifier     = "db-main"\n  port = 5432'))
     result, report = run(project)
     since = report["since_last_run"]
-    assert since["previous"]["mode"] == "static"
+    assert since["previous"]["mode"] == "static" and since["previous"]["file"].endswith("-static-dr-audit.json")
     assert [c["id"] for c in since["resolved"]] == ["DB-MULTIAZ"]
     assert [(c["id"], c["before"], c["now"]) for c in since["new"]] == [("DB-PORT", "PASS", "FAIL")]
     assert [c["id"] for c in since["still_open"]] == ["DB-OTHER-EXISTS", "DB-VERSION"]

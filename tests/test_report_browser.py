@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AUDIT_CONFIG, ESTATES, POLICY, REPO, install_audit_suite
+from tests.conftest import AUDIT_CONFIG, ESTATES, POLICY, install_audit_suite
 from tests.test_full_audit import AS_FOUND_PROBLEMS
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -83,8 +83,7 @@ def test_the_report_reads_right_and_filters_by_status_in_chromium(browser, as_fo
     assert len([r for r in rows if r.is_displayed()]) == document["summary"]["by_status"]["FAIL"]
 
     browser.execute_script("window.scrollTo(0, 0)")
-    shot = REPO / "reports" / "dr-audit-report.png"
-    shot.parent.mkdir(exist_ok=True)
+    shot = html.parent / "dr-audit-report.png"  # beside the report, in the test's own directory
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
 
 
@@ -159,3 +158,41 @@ def test_markup_in_real_names_and_tags_is_inert_after_a_full_run(browser, tmp_pa
     assert browser.find_elements(By.CSS_SELECTOR, "#row-table img, #row-table script") == []
     shown = browser.find_element(By.ID, "row-VPC-NAME").text
     assert tag in shown and HOSTILE + "-live" in shown
+
+
+def test_print_view_chart_and_csv_link_at_1400_pixels(browser, as_found_report):
+    """At 1400 px nothing overflows sideways; the trend chart draws; the CSV beside the page is
+    linked; in print media the filters go, every row and every resource list shows, and each
+    section starts a page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    html, document = as_found_report
+    browser.set_window_size(1400, 1000)
+    browser.get(html.as_uri())
+    width = browser.execute_script("return window.innerWidth")
+    assert width <= 1400 and browser.execute_script("return document.documentElement.scrollWidth") <= width
+
+    bars = browser.find_elements(By.CSS_SELECTOR, "#trend-chart rect.bar")
+    assert bars and {b.get_attribute("data-status") for b in bars} <= set(document["summary"]["by_status"])
+    assert browser.find_element(By.ID, "trend-chart").size["height"] > 50
+
+    link = browser.find_element(By.ID, "csv-link")
+    assert link.get_attribute("href") == (html.parent / "dr-audit.csv").as_uri() and (html.parent / "dr-audit.csv").is_file()
+
+    rows = browser.find_elements(By.CSS_SELECTOR, "#row-table tbody tr")
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("DRIFT")
+    assert len([r for r in rows if r.is_displayed()]) < len(rows)
+    lists = browser.find_elements(By.CSS_SELECTOR, "#row-table details ul.resources")
+    visible = "return arguments[0].checkVisibility()"
+    assert lists and not browser.execute_script(visible, lists[0])  # closed on screen
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.CSS_SELECTOR, "#rows .filters").is_displayed()
+        assert all(r.is_displayed() for r in rows)  # every row, whatever the filter
+        assert all(browser.execute_script(visible, ul) for ul in lists)  # every resource list expanded
+        breaks = browser.execute_script(
+            "return getComputedStyle(document.getElementById('rows')).breakBefore")
+        assert breaks == "page"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

@@ -12,7 +12,9 @@ Run ``python -m dr_audit.checkov export POLICY`` to regenerate
 
 from __future__ import annotations
 
+import hashlib
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +133,26 @@ def write_export(policy: Policy, directory: Path) -> list[Path]:
         (directory / name).write_text(text, encoding="utf-8")
         written.append(directory / name)
     return written
+
+
+def is_fresh(policy: Policy, directory: Path) -> bool:
+    """True when ``directory`` holds exactly the export of ``policy`` as it is now."""
+    if not directory.is_dir():
+        return False
+    written = {path.name: path.read_text(encoding="utf-8") for path in directory.glob("*.yaml")}
+    return written == export_texts(policy)
+
+
+def checks_for(policy: Policy, committed: Path, cache: Path | None = None) -> Path:
+    """The directory of checks to give checkov: ``committed`` when it is fresh, else a
+    generated export, content-addressed under ``cache`` (the parse cache) or the system's
+    temporary directory, never in the repository. Raises OSError when it cannot be written."""
+    if is_fresh(policy, committed):
+        return committed
+    texts = export_texts(policy)
+    digest = hashlib.sha256("".join(f"{n}\0{t}\0" for n, t in sorted(texts.items())).encode()).hexdigest()[:16]
+    base = Path(cache) if cache is not None else Path(tempfile.gettempdir()) / "dr-audit"
+    directory = base / "checkov-exports" / f"{policy.name}-{digest}"
+    if not is_fresh(policy, directory):
+        write_export(policy, directory)
+    return directory

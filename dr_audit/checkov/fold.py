@@ -32,7 +32,7 @@ def row_column(policy: Policy, row: Row, finding: Finding, run: CheckovRun | Non
     address = finding.terraform.address
     result = run.find(check_id(row), address, roots) if address else None
     if result is None:
-        errors = [run.errors[r] for r in roots if r in run.errors]
+        errors = list(dict.fromkeys(run.errors[r] for r in roots if r in run.errors))  # shared roots: once
         if errors:
             return {**column, "status": "error", "error": "; ".join(errors)}
         return {**column, "status": "not_reported",

@@ -54,6 +54,12 @@ class CheckovRun:
     results: list[CheckovResult] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # root -> why checkov could not run there
     seconds: float = 0.0
+    #: role -> the role whose checkov run covers it (roles sharing one directory share one run)
+    covered_by: dict[str, str] = field(default_factory=dict)
+
+    def run_role(self, role: str) -> str:
+        """The role name ``role``'s results and errors are filed under."""
+        return self.covered_by.get(role, role)
 
     def find(self, check_id: str, address: str, roots: list[str]) -> CheckovResult | None:
         """The result of ``check_id`` on ``address``, trying ``roots`` in order.
@@ -63,7 +69,7 @@ class CheckovRun:
         a block whose ``count`` it could not evaluate as ``aws_x.this``, where
         we say ``aws_x.this[0]`` (or ``[?]``), and the other way round.
         """
-        for root in roots:
+        for root in dict.fromkeys(self.run_role(r) for r in roots):
             candidates = [r for r in self.results if r.check_id == check_id and r.root == root]
             exact = [r for r in candidates if r.address == address]
             if exact:
@@ -129,12 +135,22 @@ def _parse(output: str, root_name: str, root_display: str) -> list[CheckovResult
 
 def run_checkov(base: Path, roots: dict[str, str], checks_dir: Path, check_ids: list[str],
                 timeout: float = DEFAULT_TIMEOUT, version: str = CHECKOV_VERSION) -> CheckovRun:
-    """checkov on each root directory (role -> dir under ``base``) with ``check_ids``."""
+    """checkov once on each distinct root directory (role -> dir under ``base``) with ``check_ids``.
+
+    Roles sharing a directory share its one run: its results are filed under the first
+    such role (``covered_by`` maps the others to it), and an error under each of them.
+    """
     run = CheckovRun(version=version)
     started = time.perf_counter()
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
            "LOG_LEVEL": "ERROR"}
+    first_role: dict[str, str] = {}
     for role, directory in sorted(roots.items()):
+        first_role.setdefault(str(Path(directory)), role)
+        run.covered_by[role] = first_role[str(Path(directory))]
+    for role, directory in sorted(roots.items()):
+        if run.covered_by[role] != role:
+            continue
         root = Path(base) / directory
         try:
             done = subprocess.run(command(root, checks_dir, check_ids, version), capture_output=True, text=True,
@@ -143,7 +159,8 @@ def run_checkov(base: Path, roots: dict[str, str], checks_dir: Path, check_ids: 
             run.errors[role] = f"checkov timed out after {timeout:.0f} s on {directory}"
             continue
         except OSError as error:
-            run.errors[role] = f"checkov could not be started: {error}"
+            run.errors[role] = f"checkov could not be started: {error.strerror or error}" + (
+                f" ({error.filename})" if error.filename else "")
             continue
         if done.returncode not in (0, 1) or not done.stdout.strip():
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -151,7 +168,14 @@ def run_checkov(base: Path, roots: dict[str, str], checks_dir: Path, check_ids: 
             continue
         try:
             run.results.extend(_parse(done.stdout, role, directory))
-        except (ValueError, KeyError, TypeError) as error:
+        except KeyError as error:
+            run.errors[role] = f"checkov's JSON for {directory} could not be read: a result has no {error.args[0]}"
+        except TypeError:
+            run.errors[role] = f"checkov's JSON for {directory} could not be read: it is not shaped as its report"
+        except ValueError as error:
             run.errors[role] = f"checkov's JSON for {directory} could not be read: {error}"
+    for role, covering in run.covered_by.items():
+        if covering != role and covering in run.errors:
+            run.errors[role] = run.errors[covering]
     run.seconds = time.perf_counter() - started
     return run

@@ -15,26 +15,47 @@ def _is_open(row: dict) -> bool:
     return row["status"] in OPEN and row.get("checked", True)
 
 
-def previous_run(history: Path, policy_name: str, mode: str) -> tuple[Path, dict] | None:
-    """The latest kept run of the same policy in the same mode, or None.
+def baseline_key(run: dict) -> tuple:
+    """What makes two runs comparable: the same policy, mode, target (kind, estate,
+    endpoint, account) and Terraform root. In: a report's ``run`` block."""
+    target = run.get("target") or {}
+    terraform = run.get("terraform") or {}
+    return (run["policy"]["name"], run["mode"], target.get("kind"), target.get("estate"), target.get("endpoint"),
+            (run.get("aws") or {}).get("account_id"), terraform.get("root"))
 
-    Unreadable or foreign files in the history are skipped, never fatal.
+
+def previous_run(history: Path, run: dict) -> tuple[Path, dict] | None:
+    """The latest kept complete run comparable with ``run`` (see ``baseline_key``), or None.
+
+    A run whose evidence was incomplete (``run.incomplete`` not empty) is
+    skipped: its ERROR rows would show up as "resolved" or "new" against a
+    complete run without anything having changed. Unreadable or foreign files
+    in the history are skipped, never fatal.
     """
     if not Path(history).is_dir():
         return None
-    best: tuple[str, Path, dict] | None = None
+    wanted = baseline_key(run)
+    best: tuple[tuple, Path, dict] | None = None
     for path in Path(history).glob("*.json"):
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-            run = document["run"]
-            if run["policy"]["name"] != policy_name or run["mode"] != mode:
+            earlier = document["run"]
+            if baseline_key(earlier) != wanted or earlier.get("incomplete", []):
                 continue
-            key = (run["started"], path.name)
-        except (OSError, ValueError, KeyError, TypeError):
+            key = (earlier["started"], path.name)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if best is None or key > best[0]:
             best = (key, path, document)
     return (best[1], best[2]) if best else None
+
+
+def describe_previous(path: Path, before: dict) -> dict[str, Any]:
+    """The ``since_last_run.previous`` block: which run the comparison is against."""
+    run = before["run"]
+    return {"file": Path(path).name, "started": run["started"], "mode": run["mode"],
+            "target": (run.get("target") or {}).get("kind"), "estate": (run.get("target") or {}).get("estate"),
+            "terraform_root": (run.get("terraform") or {}).get("root")}
 
 
 def since_last_run(previous: tuple[Path, dict] | None, document: dict) -> dict[str, Any]:
@@ -52,14 +73,18 @@ def since_last_run(previous: tuple[Path, dict] | None, document: dict) -> dict[s
             (still if was_open else new).append(change)
         elif was_open:
             resolved.append(change)
-    return {"previous": {"started": before["run"]["started"], "mode": before["run"]["mode"], "file": path.name},
-            "new": new, "resolved": resolved, "still_open": still}
+    return {"previous": describe_previous(path, before), "new": new, "resolved": resolved, "still_open": still}
 
 
 def prune(history: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest kept runs (only when asked); returns what was deleted."""
+    """Delete all but the ``keep`` newest kept runs (only when asked); returns what was deleted.
+
+    ``keep`` below 1 is refused: it would delete every run (the plugin reports it as a usage error).
+    """
+    if keep < 1:
+        raise ValueError(f"a history retention must keep at least 1 run, not {keep}")
     runs = sorted(Path(history).glob("*.json"), key=lambda p: p.name)
-    doomed = runs[:-keep] if keep > 0 else runs
+    doomed = runs[:-keep]
     for path in doomed:
         path.unlink(missing_ok=True)
     return doomed

@@ -104,7 +104,8 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
     return {
         "schema": SCHEMA,
         "run": {**run, "tool_version": __version__, "policy": {
-            "name": policy.name, "title": policy.title, "path": policy.path, "sha256": policy.sha256},
+            "name": policy.name, "title": policy.title, "path": policy.path, "sha256": policy.sha256,
+            "version": policy.version},
             "regions": {name: role.region for name, role in policy.roles.items()}},
         "summary": {"rows": len(rows), "by_status": {s.value: by_status.get(s.value, 0) for s in Status}},
         "inputs": {"terraform_files": list(terraform.files) if terraform else [],
