@@ -349,7 +349,7 @@ def generate_tree(directory: Path, roots: int = 16, services: int = 20, modules:
 def generate_policy(path: Path, roots: int = 16, services: int = 20) -> int:
     """A policy over the generated tree: for each root, its VPC and every service's
     tables, repositories and alarm (6 rows per service). Returns the row count."""
-    out = ["policy: {name: bench, title: generated benchmark policy}", "roles:"]
+    out = ["policy: {name: bench, title: generated benchmark policy, version: 1}", "roles:"]
     for root in range(roots):
         out.append(f"  r{root:02d}: {{region: {REGIONS[root % 2]}, terraform_root: envs/r{root:02d}}}")
     out += ["terraform: {root: tree}", "rows:"]

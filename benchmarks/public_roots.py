@@ -242,7 +242,7 @@ def write_policy(path: Path, regions: dict[str, list[str]]) -> int:
                       **({"role": role} if KINDS[row["kind"]].scope == "regional" else {}),
                       "managed_by": "terraform", "severity": "medium", "when_absent": "not_applicable"}
                      for row in template]
-    policy = {"policy": {"name": "public-roots", "title": "generic all-of-a-kind rows over public example roots"},
+    policy = {"policy": {"name": "public-roots", "version": "1", "title": "generic all-of-a-kind rows over public example roots"},
               "roles": roles, "terraform": {"root": "."}, "rows": rows}
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
     return len(rows)

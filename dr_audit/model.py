@@ -109,7 +109,7 @@ class Policy:
     problems: dict[int, Problem]
     rows: tuple[Row, ...]
     sandbox_estate: str | None = None  # the estate the sandbox target seeds unless --dr-estate says
-    version: str | None = None  # the header's version, when it has one (shown, not required)
+    version: str | None = None  # the header's version (required by the loader; shown in every report)
 
     def row(self, row_id: str) -> Row:
         return next(r for r in self.rows if r.id == row_id)

@@ -525,8 +525,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     counts = {status: n for status, n in document["summary"]["by_status"].items() if n}
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     terminalreporter.write_sep("=", "DR audit")
-    terminalreporter.write_line(f"policy {document['run']['policy']['name']}: {document['summary']['rows']} rows "
-                                f"({shown})")
+    policy = document["run"]["policy"]
+    version = f" version {policy['version']}" if policy.get("version") else ""
+    terminalreporter.write_line(f"policy {policy['name']}{version}: {document['summary']['rows']} rows ({shown})")
     for line in config.stash.get(_SUMMARY_LINES, []) + problem_lines(document):
         terminalreporter.write_line(line)
     since = since_line(document["since_last_run"])

@@ -64,6 +64,10 @@ def load_policy(path: str | Path) -> Policy:
         errors.add("'policy' must be a mapping with a 'name'", document.line_of("policy"))
         header = LineDict()
         header.line, header.key_lines = 1, {}
+    elif not _version_text(header.get("version")):
+        # every report names the version audited: an auditor must know which text was checked
+        errors.add("policy.version is required: the version of this policy document, e.g. version: \"1.0\"",
+                   header.line_of("version") if "version" in header else document.line_of("policy"))
     roles = _roles(document.get("roles"), document.line_of("roles"), errors)
     facts = document.get("facts") or {}
     if not isinstance(facts, dict):
@@ -95,7 +99,15 @@ def load_policy(path: str | Path) -> Policy:
                   title=str(header.get("title", header["name"])), roles=roles,
                   terraform_root=str((path.parent / root).resolve()) if isinstance(root, str) else None,
                   facts=dict(facts), problems=problems, rows=tuple(rows), sandbox_estate=estate,
-                  version=None if header.get("version") is None else str(header["version"]))
+                  version=_version_text(header.get("version")))
+
+
+def _version_text(value: Any) -> str | None:
+    """The policy header's ``version`` as text (``1.0``, ``"2026-12"``, ``3``); None when absent or empty."""
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:

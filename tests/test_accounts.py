@@ -20,7 +20,7 @@ PRIMARY_ACCOUNT, DR_ACCOUNT = "123456789012", "210987654321"
 DR_ROLE = f"arn:aws:iam::{DR_ACCOUNT}:role/dr-audit"
 
 TWO_ACCOUNTS = f"""\
-policy: {{name: two-accounts}}
+policy: {{name: two-accounts, version: 1}}
 roles:
   primary: {{region: eu-west-1}}
   dr: {{region: eu-central-1, account: "{DR_ACCOUNT}", role_arn: "{DR_ROLE}", external_id: audit-external-id-0001}}

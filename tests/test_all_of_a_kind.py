@@ -128,7 +128,7 @@ ROWS = """\
 
 
 def policy(tmp_path: Path):
-    text = (f"policy: {{name: kinds, title: Kinds}}\nroles:\n  primary: {{region: {REGION}, terraform_root: main}}\n"
+    text = (f"policy: {{name: kinds, title: Kinds, version: 1}}\nroles:\n  primary: {{region: {REGION}, terraform_root: main}}\n"
             f"  anywhere: {{terraform_root: anywhere}}\nterraform: {{root: tf}}\n"
             f"problems:\n  - {{id: 1, title: single-AZ databases, severity: high, remediation: fix}}\nrows:\n" + ROWS)
     path = tmp_path / "policy.yaml"

@@ -17,7 +17,7 @@ from dr_audit.policy import load_policy
 from tests.conftest import AUDIT_CONFIG, install_audit_suite, write_tree
 
 POLICY = """\
-policy: {name: tooling}
+policy: {name: tooling, version: 1}
 roles:
   primary: {region: eu-west-1, terraform_root: shared}
   dr: {region: eu-west-2, terraform_root: shared}

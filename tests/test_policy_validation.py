@@ -11,7 +11,7 @@ from dr_audit.policy import load_policy
 from tests.conftest import POLICY
 
 HEADER = """\
-policy: {name: test}
+policy: {name: test, version: 1}
 roles:
   primary: {region: ap-northeast-2, terraform_root: primary}
   dr: {region: ap-northeast-1, terraform_root: dr}
@@ -222,3 +222,21 @@ def test_when_absent_is_validated_with_its_line(tmp_path, row, text):
     line = 11 + row.splitlines().index("    when_absent: " + row.split("when_absent: ")[1].split("\n")[0])
     assert any(text in e.message and e.line == line and e.row_id == "RDS-MULTIAZ-PRIMARY" for e in errors), \
         [str(e) for e in errors]
+
+
+@pytest.mark.parametrize("header_line, line", [
+    ("policy: {name: test}\n", 1),
+    ("policy:\n  name: test\n  version: ''\n", 3),
+])
+def test_a_policy_without_a_version_is_refused_with_its_line(tmp_path, header_line, line):
+    path = write(tmp_path, GOOD_ROW, HEADER.replace("policy: {name: test, version: 1}\n", header_line))
+    found = [(e.line, e.message) for e in errors_of(path)]
+    assert any(n == line and "policy.version is required" in text for n, text in found), found
+
+
+def test_every_shipped_policy_names_its_version():
+    from pathlib import Path
+
+    for path in sorted((Path(POLICY).parent).glob("*.yaml")):
+        if path.name != "waivers.yaml":
+            assert load_policy(path).version == "1.0", path

@@ -274,7 +274,7 @@ def test_expiring_credentials_a_raising_read_and_a_denied_account(sandbox, tmp_p
 
 
 SMALL_POLICY = """\
-policy: {name: small}
+policy: {name: small, version: 1}
 roles:
   main: {region: eu-west-1, terraform_root: main}
 terraform: {root: .}

@@ -124,7 +124,7 @@ def test_markup_in_real_names_and_tags_is_inert_after_a_full_run(browser, tmp_pa
     install_audit_suite(tmp_path, AUDIT_CONFIG + f'dr_estates_dir = "{tmp_path / "estates"}"\n')
     write_tree(tmp_path, {
         "policy.yaml": """\
-            policy: {name: hostile}
+            policy: {name: hostile, version: 1}
             roles:
               main: {region: eu-west-1, terraform_root: main}
             terraform: {root: .}

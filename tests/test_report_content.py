@@ -103,7 +103,7 @@ def test_the_report_gives_verdict_provenance_links_and_findings(project, monkeyp
     for name, value in GITHUB.items():
         monkeypatch.setenv(name, value)
     policy = project.path / "policy.yaml"
-    policy.write_text(policy.read_text().replace("policy: {name: mini, title: Mini policy}",
+    policy.write_text(policy.read_text().replace("policy: {name: mini, title: Mini policy, version: 1}",
                                                  'policy: {name: mini, title: Mini policy, version: "3.2"}'))
     run(project)
     result, document = run(project)  # a second run: the trend has two runs

@@ -19,7 +19,7 @@ SECRETS = {
 }
 
 POLICY = """\
-policy: {name: secrets}
+policy: {name: secrets, version: 1}
 roles:
   main: {region: eu-west-1, terraform_root: main}
 terraform: {root: .}

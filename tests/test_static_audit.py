@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import AUDIT_CONFIG, POLICY, install_audit_suite, write_tree
 
 POLICY_HEAD = """\
-policy: {name: mini, title: Mini policy}
+policy: {name: mini, title: Mini policy, version: 1}
 roles:
   primary: {region: eu-west-1, terraform_root: primary}
 terraform: {root: tf}

@@ -12,7 +12,7 @@ from dr_audit.operators import OPERATORS
 from dr_audit.policy import aws_regions, load_policy
 
 HEADER = """\
-policy: {name: strict}
+policy: {name: strict, version: 1}
 roles:
   primary: {region: REGION, terraform_root: primary}
   gcp: {region: asia-northeast3, terraform_root: gcp}

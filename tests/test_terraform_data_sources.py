@@ -251,7 +251,7 @@ def test_the_audit_context_passes_the_targets_account_id_to_the_collector(tmp_pa
     from dr_audit.context import AuditContext
 
     write_tree(tmp_path, {
-        "policy.yaml": "policy: {name: acct, title: Account}\nroles:\n  primary: {region: eu-west-1, terraform_root: root}\n"
+        "policy.yaml": "policy: {name: acct, title: Account, version: 1}\nroles:\n  primary: {region: eu-west-1, terraform_root: root}\n"
                        "terraform: {root: tf}\nrows:\n  - {id: ALIAS, clause: '1', title: alias, kind: kms_alias, role: primary,"
                        " select: {name: alias/x}, attribute: name, op: eq, value: alias/x, managed_by: terraform,"
                        " severity: low}\n",

@@ -449,7 +449,7 @@ def test_the_roots_command_prints_each_root_of_the_policy_once(tmp_path, capsys)
 
     policy = tmp_path / "policy.yaml"
     policy.write_text(textwrap.dedent("""\
-        policy: {name: two-roles}
+        policy: {name: two-roles, version: 1}
         roles:
           primary: {region: eu-west-1, terraform_root: live}
           dr: {region: eu-central-1, terraform_root: live}
@@ -486,7 +486,7 @@ def test_rows_found_elsewhere_stay_definite_and_rows_the_gap_could_hide_are_unkn
     managed_by: terraform
     severity: high
 ''' for row_id, name in (("IN-ROOT", "alias/in-root"), ("MAYBE-REMOTE", "alias/elsewhere")))
-    write_tree(tmp_path, {"policy.yaml": "policy: {name: gaps, title: Gaps}\nroles:\n  primary: "
+    write_tree(tmp_path, {"policy.yaml": "policy: {name: gaps, title: Gaps, version: 1}\nroles:\n  primary: "
                                          "{region: eu-west-1, terraform_root: root}\nterraform: {root: tf}\nrows:\n" + rows})
     write_tree(tmp_path / "tf" / "root", UNINITIALISED)
     policy = load_policy(tmp_path / "policy.yaml")

@@ -37,7 +37,7 @@ def policy_text() -> str:
             severity: high
         """) + "".join(f"  problem: {p}\n" for p, db in PROBLEMS.items() if db == name) for name in DATABASES)
     problems = "".join(f"  - {{id: {p}, title: problem {p}, severity: high, remediation: fix it}}\n" for p in PROBLEMS)
-    return (f"policy: {{name: three-way, title: Three way}}\nroles:\n  primary: {{region: {REGION}, terraform_root: main}}\n"
+    return (f"policy: {{name: three-way, title: Three way, version: 1}}\nroles:\n  primary: {{region: {REGION}, terraform_root: main}}\n"
             f"terraform: {{root: tf}}\nproblems:\n{problems}rows:\n" + textwrap.indent(rows, "  "))
 
 

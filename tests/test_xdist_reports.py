@@ -46,7 +46,7 @@ def test_xdist_writes_every_output_equal_to_a_serial_run(project):
 
 def test_xdist_prints_the_closing_summary_with_the_problem_items(project):
     result, _, _ = audit_to(project, "parallel", "-n", "2")
-    result.stdout.fnmatch_lines(["*DR audit*", "policy mini: 7 rows (FAIL 2, PASS 2, UNKNOWN 3)",
+    result.stdout.fnmatch_lines(["*DR audit*", "policy mini version 1: 7 rows (FAIL 2, PASS 2, UNKNOWN 3)",
                                  "problem 1 OPEN: db not multi-az (DB-MULTIAZ FAIL)", "report: *a.json*"])
 
 
