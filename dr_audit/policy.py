@@ -9,7 +9,6 @@ regexes, types), ids (pattern, uniqueness) and references (roles, problems).
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import ipaddress
 import re
@@ -22,6 +21,7 @@ from dr_audit.findings import plain
 from dr_audit.kinds import BOOL, CIDR, INT, INT_LIST, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
 from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, WHEN_ABSENT, Policy, Problem, Role, Row
 from dr_audit.operators import OPERATORS
+from dr_audit.partitions import aws_regions
 from dr_audit.yaml_lines import LineDict, LineList, load_yaml_with_lines
 
 ROW_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
@@ -133,15 +133,6 @@ def _roles(raw: Any, line: int, errors: _Collector) -> dict[str, Role]:
         account, role_arn, external_id = _role_account(name, spec, where, errors)
         roles[name] = Role(name, region, root, account, role_arn, external_id)
     return roles
-
-
-@functools.lru_cache(maxsize=1)
-def aws_regions() -> frozenset[str]:
-    """Every region botocore's endpoint data names, in every partition (aws, aws-cn, aws-us-gov, ...)."""
-    import botocore.session
-
-    data = botocore.session.get_session().get_data("endpoints")
-    return frozenset(region for partition in data.get("partitions", []) for region in partition.get("regions", {}))
 
 
 def did_you_mean(word: str, known: Any) -> str:

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from dr_audit.aws.reader import AwsReadError, global_region_of, partition_of_arn, partition_of_region
+from dr_audit.aws.reader import AwsReadError
+from dr_audit.partitions import global_region_of, partition_of_arn, partition_of_region
 
 REGION = "eu-west-1"
 

@@ -10,9 +10,7 @@ the AWS error code.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import threading
 import time
 from concurrent.futures import Future
@@ -20,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import botocore.exceptions
-import botocore.loaders
 from botocore.config import Config
 
 from dr_audit.aws.readonly import guard
+from dr_audit.partitions import global_region_of, partition_of_arn
 
 #: DESIGN.md: botocore's standard retries; the caller may choose adaptive
 DEFAULT_RETRIES = {"mode": "standard", "max_attempts": 5}
@@ -87,47 +85,6 @@ def _dig(response: dict, result_key: str) -> list:
     for part in result_key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return list(value or [])
-
-
-@functools.lru_cache(maxsize=1)
-def _partitions() -> tuple[dict, ...]:
-    """botocore's partition data (``endpoints.json``): regions, region patterns, global endpoints."""
-    return tuple(botocore.loaders.create_loader().load_data("endpoints")["partitions"])
-
-
-def partition_of_region(region: str) -> str | None:
-    """The AWS partition ``region`` belongs to (``cn-north-1`` -> ``aws-cn``); None for no AWS region."""
-    for partition in _partitions():
-        if region in partition.get("regions", {}) or re.match(partition["regionRegex"], region):
-            return partition["partition"]
-    return None
-
-
-def partition_of_arn(arn: str) -> str:
-    """The partition an ARN names: ``arn:aws-us-gov:iam::...`` -> ``aws-us-gov``."""
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or not parts[1]:
-        raise ValueError(f"not an ARN: {arn!r}")
-    return parts[1]
-
-
-@functools.lru_cache(maxsize=None)
-def global_region_of(partition: str) -> str:
-    """Where ``partition``'s global services answer: the signing region of its Route 53 endpoint
-    (aws: us-east-1, aws-cn: cn-northwest-1, aws-us-gov: us-gov-west-1).
-
-    Route 53 and CloudFront sign there in every partition. IAM differs in aws-cn
-    (cn-north-1), but botocore sends IAM calls from any region of a partition to
-    the partition's IAM endpoint, so one region serves every global collector.
-    """
-    for data in _partitions():
-        if data["partition"] != partition:
-            continue
-        route53 = data.get("services", {}).get("route53", {})
-        global_endpoint = route53.get("endpoints", {}).get(route53.get("partitionEndpoint", ""), {})
-        scope = global_endpoint.get("credentialScope", {}).get("region")
-        return scope or sorted(data["regions"])[0]
-    raise ValueError(f"unknown AWS partition {partition!r}")
 
 
 def _unexpected(service: str, region: str, operation: str, error: BaseException) -> AwsReadError:

@@ -22,8 +22,8 @@ import botocore.exceptions
 import botocore.session
 
 from dr_audit.aws.collect import DEFAULT_CONCURRENCY, KindReadError, collect_accounts, read_plan
-from dr_audit.aws.reader import (AwsReader, AwsReadError, ReaderSettings, global_region_of, partition_of_arn,
-                                 partition_of_region)
+from dr_audit.aws.reader import AwsReader, AwsReadError, ReaderSettings
+from dr_audit.partitions import global_region_of, partition_of_arn, partition_of_region
 from dr_audit.aws.readonly import CREDENTIAL_OPERATIONS, READ_OPERATIONS, guard
 from dr_audit.inventory import Inventory
 from dr_audit.kinds import KINDS, POLICY_KIND

@@ -16,37 +16,15 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from typing import Any, Callable
 
+from dr_audit.partitions import partition_record
 from dr_audit.terraform.values import Ref, Unknown, as_unknown, is_known
 
 #: returned when a data source attribute is not one computed here
 NOT_COMPUTED = object()
 
 STATIC_ACCOUNT = "the account id is read from AWS at plan time (static mode)"
-
-
-@lru_cache(maxsize=1)
-def _partitions() -> list[dict]:
-    """botocore's partition table: name, DNS suffix, region pattern and region descriptions."""
-    from botocore.loaders import Loader
-
-    data = Loader().load_data("endpoints")
-    return [{"name": p["partition"], "dns_suffix": p["dnsSuffix"], "pattern": re.compile(p["regionRegex"]),
-             "regions": {name: spec.get("description") for name, spec in p["regions"].items()}}
-            for p in data["partitions"]]
-
-
-def partition_of(region: str) -> dict | None:
-    """The partition a region belongs to (listed, else matching the partition's pattern)."""
-    for partition in _partitions():
-        if region in partition["regions"]:
-            return partition
-    for partition in _partitions():
-        if partition["pattern"].match(region):
-            return partition
-    return None
 
 
 def computed_attribute(instance: Any, name: str, account_id: str | None) -> Any:
@@ -88,12 +66,12 @@ def _region_attribute(instance: Any, name: str, account_id: str | None) -> Any:
             f"{instance.address}.{name}", f"region {region!r} is not a string")
     if name in ("name", "region", "id"):
         return region
-    partition = partition_of(region)
+    partition = partition_record(region)
     if partition is None:
         return Unknown(f"{instance.address}.{name}", f"{region!r} is in no known AWS partition")
     if name == "endpoint":
-        return f"ec2.{region}.{partition['dns_suffix']}"
-    description = partition["regions"].get(region)
+        return f"ec2.{region}.{partition['dnsSuffix']}"
+    description = partition.get("regions", {}).get(region, {}).get("description")
     return description if description else Unknown(f"{instance.address}.{name}",
                                                    f"no description known for {region!r}")
 
@@ -105,14 +83,14 @@ def _partition_attribute(instance: Any, name: str, account_id: str | None) -> An
     if not isinstance(region, str):
         return as_unknown(region, f"{instance.address}.{name}") if not is_known(region) else Unknown(
             f"{instance.address}.{name}", "the provider's region is not set")
-    partition = partition_of(region)
+    partition = partition_record(region)
     if partition is None:
         return Unknown(f"{instance.address}.{name}", f"{region!r} is in no known AWS partition")
     if name in ("partition", "id"):
-        return partition["name"]
+        return partition["partition"]
     if name == "dns_suffix":
-        return partition["dns_suffix"]
-    return ".".join(reversed(partition["dns_suffix"].split(".")))
+        return partition["dnsSuffix"]
+    return ".".join(reversed(partition["dnsSuffix"].split(".")))
 
 
 def _caller_identity_attribute(instance: Any, name: str, account_id: str | None) -> Any:
