@@ -1,6 +1,6 @@
 """The normalized inventory both collectors produce, and selection over it.
 
-A :class:`Resource` is one thing of a kind (see ``kinds.py``) as one source
+A :class:`Resource` is one thing of a kind (see :mod:`dr_audit.kinds`) as one source
 saw it, with an :class:`AttributeValue` per attribute carrying provenance.
 Selection answers which resources a row means, keeping "definitely" apart
 from "maybe" (a selector attribute that could not be resolved).

@@ -19,6 +19,8 @@ from dr_audit.aws.target import TARGETS, TargetError, TargetOptions
 from dr_audit.context import MODES, AuditContext
 from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.findings import Finding, Status, plain
+from dr_audit.kinds import KindError, register_from
+from dr_audit.kinds.registry import load_entry_point_kinds
 from dr_audit.model import Row
 from dr_audit.operators import OPERATORS
 from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
@@ -46,6 +48,23 @@ EXIT_INCOMPLETE = 10
 
 class PolicyRowError(Exception):
     """A row's evidence could not be read: reported as a pytest error, not a failure."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from dr_audit import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def register_plugin_kinds(config: pytest.Config) -> list[str]:
+    """Register the kinds of installed packages (entry points) and of ``pytest_dr_audit_kinds``
+    hooks (each named by the conftest or plugin that returned it); returns their names."""
+    names = load_entry_point_kinds()
+    for implementation in config.pluginmanager.hook.pytest_dr_audit_kinds.get_hookimpls():
+        provided = implementation.function()
+        if provided is not None:
+            names += [k.name for k in register_from(provided, f"pytest_dr_audit_kinds in {implementation.plugin_name}")]
+    return names
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -174,6 +193,10 @@ def audit_context(config: pytest.Config) -> AuditContext:
             raise pytest.UsageError("--dr-estate does not go with --dr-mode static: the estate seeds the sandbox "
                                     "account; static mode reads no account (name the Terraform with "
                                     "--dr-terraform-root or the policy's terraform.root)")
+        try:
+            register_plugin_kinds(config)
+        except KindError as error:
+            raise pytest.UsageError(f"a plugin kind cannot be registered: {error}") from None
         try:
             context = AuditContext(_path(config, "--dr-policy"), _path(config, "--dr-terraform-root"),
                                    config.getoption("--dr-mode"), _target_options(config), _waivers_path(config),

@@ -4,6 +4,8 @@ pagination, a resource missing in one region, and every error path."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import json
 from collections import Counter
@@ -11,11 +13,11 @@ from collections import Counter
 import pytest
 
 from dr_audit.aws.collect import KindReadError, collect_aws
-from dr_audit.aws.collectors import AWS_COLLECTORS
 from dr_audit.aws.reader import AwsReader, AwsReadError, ReaderSettings
 from dr_audit.aws.target import read_plan_for
 from dr_audit.evaluate import evaluate_full
 from dr_audit.findings import SourceState, Status
+from dr_audit.kinds.registry import aws_collectors
 from dr_audit.kinds import BOOL, CIDR, INT, INT_LIST, KINDS, NUMBER, STR, STR_LIST
 from dr_audit.policy import load_policy
 from dr_audit.sandbox.estate import load_estate
@@ -23,7 +25,7 @@ from dr_audit.terraform.collector import collect_terraform
 from tests.conftest import POLICY, REPO, inject_error
 
 PRIMARY, DR, GLOBAL = "ap-northeast-2", "ap-northeast-1", "us-east-1"
-EVERYWHERE = {kind: {PRIMARY, DR, GLOBAL} for kind in AWS_COLLECTORS}
+EVERYWHERE = {kind: {PRIMARY, DR, GLOBAL} for kind in aws_collectors()}
 _PYTHON_TYPES = {STR: str, CIDR: str, INT: int, NUMBER: (int, float), BOOL: bool, STR_LIST: list, INT_LIST: list}
 
 
@@ -46,7 +48,7 @@ def test_every_kind_is_collected_in_its_normalized_shape(sandbox, reader_for):
     assert all(inventory.errors == [] for inventory in inventories)
     for kind, spec in KINDS.items():
         if spec.terraform_only:
-            assert kind not in AWS_COLLECTORS, f"{kind} is Terraform-only but has a live collector"
+            assert kind not in aws_collectors(), f"{kind} is Terraform-only but has a live collector"
             continue
         found = [r for inventory in inventories for r in by_kind(inventory, kind)]
         assert found, f"no {kind} collected from any shipped estate"
@@ -245,12 +247,13 @@ def test_read_errors_name_service_region_operation_and_code(sandbox, reader_for)
 
 
 def test_an_unexpected_response_shape_is_an_error_for_that_kind_not_a_crash(reader_for, monkeypatch):
-    from dr_audit.aws import collectors
+    from dr_audit.kinds import registry
 
     def broken(reader, region):
         raise KeyError("DBInstanceIdentifier")
 
-    monkeypatch.setitem(collectors.AWS_COLLECTORS, "rds_instance", ("rds", broken))
+    monkeypatch.setitem(KINDS, "rds_instance", dataclasses.replace(KINDS["rds_instance"], collect=broken))
+    monkeypatch.setattr(registry, "_views", {})  # the derived tables are read afresh, then restored
     inventory = collect_aws(reader_for(), {"rds_instance": {PRIMARY}, "vpc": {PRIMARY}})
     [error] = inventory.errors
     assert (error.kind, error.error.code, error.error.operation) == ("rds_instance", "KeyError", "collect rds_instance")

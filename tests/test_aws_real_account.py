@@ -12,7 +12,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from dr_audit.aws import collectors
+from dr_audit.kinds import s3_bucket
+from dr_audit.aws import collecting
+from dr_audit.kinds.registry import aws_collectors, state_rules
+from dr_audit.kinds import KINDS
 from dr_audit.aws.collect import collect_aws
 from dr_audit.aws.reader import AwsReader
 from dr_audit.evaluate import evaluate_full, evaluate_live
@@ -48,13 +51,13 @@ def test_list_buckets_is_paginated_so_every_bucket_and_its_region_come_back():
     reader, listing = stubbed("s3", "us-east-1")
     _, regional = stubbed("s3", REGION, reader)
     listing.add_response("list_buckets", {"Buckets": [_bucket("a", REGION)], "ContinuationToken": "t1"},
-                         {"MaxBuckets": collectors.BUCKETS_PER_PAGE})
+                         {"MaxBuckets": s3_bucket.BUCKETS_PER_PAGE})
     listing.add_response("list_buckets", {"Buckets": [_bucket("b", OTHER), _bucket("c", REGION)]},
-                         {"MaxBuckets": collectors.BUCKETS_PER_PAGE, "ContinuationToken": "t1"})
+                         {"MaxBuckets": s3_bucket.BUCKETS_PER_PAGE, "ContinuationToken": "t1"})
     _no_replication(regional, "a")
     _no_replication(regional, "c")
     with listing, regional:
-        found = collectors.s3_buckets(reader, REGION)
+        found = KINDS["s3_bucket"].collect(reader, REGION)
     listing.assert_no_pending_responses()
     assert [b.value("name") for b in found] == ["a", "c"]  # c was on the second page; b is elsewhere
 
@@ -67,7 +70,7 @@ def test_get_bucket_location_legacy_answers_mean_their_regions(constraint, regio
     answer = {} if constraint is None else {"LocationConstraint": constraint}
     listing.add_response("get_bucket_location", answer, {"Bucket": "old"})
     with listing:
-        assert collectors._bucket_region(reader, collectors._buckets(reader)[0]) == region
+        assert s3_bucket._bucket_region(reader, s3_bucket._buckets(reader)[0]) == region
 
 
 def test_an_empty_location_outside_the_aws_partition_is_unresolved_not_us_east_1():
@@ -77,7 +80,7 @@ def test_an_empty_location_outside_the_aws_partition_is_unresolved_not_us_east_1
     listing.add_response("list_buckets", {"Buckets": [_bucket("old")]}, {"MaxBuckets": ANY})
     listing.add_response("get_bucket_location", {}, {"Bucket": "old"})
     with listing:
-        [bucket] = collectors.s3_buckets(reader, "cn-northwest-1")
+        [bucket] = KINDS["s3_bucket"].collect(reader, "cn-northwest-1")
     assert bucket.address == "arn:aws-cn:s3:::old"
     assert not isinstance(bucket.region, str) and "partition aws-cn" in bucket.region.reason
 
@@ -111,7 +114,7 @@ def test_list_certificates_asks_for_every_key_type_the_model_knows():
         _certificate("ec", "ISSUED", datetime.now(timezone.utc) + timedelta(days=90))]},
         {"Includes": {"keyTypes": every}})
     with stub:
-        [cert] = collectors.acm_certificates(reader, REGION)
+        [cert] = KINDS["acm_certificate"].collect(reader, REGION)
     stub.assert_no_pending_responses()
     assert cert.out_of_service is None and cert.value("status") == "ISSUED"
 
@@ -123,7 +126,7 @@ def test_a_certificate_not_issued_or_expired_is_kept_but_never_counted():
         _certificate("ok", "ISSUED", soon), _certificate("pending", "PENDING_VALIDATION", None),
         _certificate("old", "ISSUED", past), _certificate("gone", "EXPIRED", past)]}, {"Includes": ANY})
     with stub:
-        found = {c.value("domain_name").split(".")[0]: c for c in collectors.acm_certificates(reader, REGION)}
+        found = {c.value("domain_name").split(".")[0]: c for c in KINDS["acm_certificate"].collect(reader, REGION)}
     assert found["ok"].out_of_service is None
     assert found["pending"].out_of_service == "Status PENDING_VALIDATION"
     assert found["old"].out_of_service == "expired on 2025-03-01T00:00:00Z"
@@ -144,7 +147,7 @@ def test_an_exists_row_is_not_met_by_a_pending_certificate_and_says_why():
     stub.add_response("list_certificates", {"CertificateSummaryList": [
         _certificate("www", "PENDING_VALIDATION", None)]}, {"Includes": ANY})
     with stub:
-        live = Inventory("aws", collectors.acm_certificates(reader, REGION))
+        live = Inventory("aws", KINDS["acm_certificate"].collect(reader, REGION))
     policy = _policy_with("acm_certificate", {"domain_name": "www.example.org"})
     finding = evaluate_live(policy.rows[0], policy, live)
     assert finding.status is Status.FAIL
@@ -166,7 +169,7 @@ def test_rds_instances_count_only_in_a_serving_state(status, counts):
     reader, stub = stubbed("rds")
     stub.add_response("describe_db_instances", {"DBInstances": [_db("main", status)]})
     with stub:
-        [db] = collectors.rds_instances(reader, REGION)
+        [db] = KINDS["rds_instance"].collect(reader, REGION)
     assert (db.out_of_service is None) is counts
     if not counts:
         assert db.out_of_service == f"DBInstanceStatus {status}"
@@ -181,7 +184,7 @@ def test_a_read_replica_counts_only_while_it_replicates(status, counts):
                "StatusInfos": [{"StatusType": "read replication", "Normal": counts, "Status": status}]}
     stub.add_response("describe_db_instances", {"DBInstances": [replica]})
     with stub:
-        [db] = collectors.rds_instances(reader, OTHER)
+        [db] = KINDS["rds_instance"].collect(reader, OTHER)
     assert db.out_of_service == (None if counts else f"read replication status {status}: "
                                                      "a read replica that does not replicate is no replica")
 
@@ -190,7 +193,7 @@ def test_a_multi_az_row_on_a_failed_instance_fails_and_names_the_state():
     reader, stub = stubbed("rds")
     stub.add_response("describe_db_instances", {"DBInstances": [_db("main", "failed")]})
     with stub:
-        live = Inventory("aws", collectors.rds_instances(reader, REGION))
+        live = Inventory("aws", KINDS["rds_instance"].collect(reader, REGION))
     policy = _policy_with("rds_instance", {"identifier": "main"}, op="eq", attribute="multi_az", value=True)
     finding = evaluate_live(policy.rows[0], policy, live)
     assert finding.status is Status.FAIL and "DBInstanceStatus failed" in finding.message
@@ -207,7 +210,7 @@ def test_eks_node_groups_count_only_when_active(status, counts):
         "nodegroupArn": f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/c/ng/1", "scalingConfig": {"minSize": 1}}},
         {"clusterName": "c", "nodegroupName": "ng"})
     with stub:
-        [group] = collectors.eks_node_groups(reader, REGION)
+        [group] = KINDS["eks_node_group"].collect(reader, REGION)
     assert (group.out_of_service is None) is counts
 
 
@@ -222,7 +225,7 @@ def test_a_dynamodb_replica_counts_only_when_active(status):
     stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
         "ContinuousBackupsStatus": "ENABLED"}}, {"TableName": "orders"})
     with stub:
-        [table] = collectors.dynamodb_tables(reader, REGION)
+        [table] = KINDS["dynamodb_table"].collect(reader, REGION)
     assert table.value("replica_regions") == []
     assert table.attributes["replica_regions"].note == f"replicas not counted: {OTHER} (ReplicaStatus {status})"
 
@@ -235,7 +238,7 @@ def test_a_secret_replica_counts_only_in_sync(status, counted):
     stub.add_response("describe_secret", {"ARN": arn, "Name": "app", "ReplicationStatus": [
         {"Region": OTHER, "Status": status}]}, {"SecretId": arn})
     with stub:
-        [secret] = collectors.secrets(reader, REGION)
+        [secret] = KINDS["secretsmanager_secret"].collect(reader, REGION)
     assert secret.value("replica_regions") == counted
 
 
@@ -247,7 +250,7 @@ def test_a_disabled_distribution_does_not_serve():
         "Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 2,
         "Items": [_distribution("a", []), {**_distribution("a", []), "Id": "EOFF", "Enabled": False}]}})
     with stub:
-        found = {d.value("id"): d.out_of_service for d in collectors.cloudfront_distributions(reader, REGION)}
+        found = {d.value("id"): d.out_of_service for d in KINDS["cloudfront_distribution"].collect(reader, REGION)}
     assert found == {"E2EXAMPLE": None, "EOFF": "Enabled false: a disabled distribution serves no requests"}
 
 
@@ -266,7 +269,7 @@ def test_a_disabled_or_inverted_health_check_meets_no_row(flags, reason):
         {"ResourceType": "healthcheck", "ResourceId": "hc-1", "Tags": [{"Key": "Name", "Value": "api"}]}]},
         {"ResourceType": "healthcheck", "ResourceIds": ["hc-1"]})
     with stub:
-        [check] = collectors.route53_health_checks(reader, REGION)
+        [check] = KINDS["route53_health_check"].collect(reader, REGION)
     assert check.out_of_service == reason
 
 
@@ -293,7 +296,7 @@ def test_a_legacy_global_table_shows_its_replicas_from_describe_global_table():
             {"RegionName": REGION, "ReplicaStatus": "ACTIVE"}, {"RegionName": OTHER, "ReplicaStatus": "ACTIVE"},
             {"RegionName": "us-west-2", "ReplicaStatus": "CREATING"}]}}, {"GlobalTableName": "sessions"})
     with stub:
-        found = {t.value("name"): t.value("replica_regions") for t in collectors.dynamodb_tables(reader, REGION)}
+        found = {t.value("name"): t.value("replica_regions") for t in KINDS["dynamodb_table"].collect(reader, REGION)}
     stub.assert_no_pending_responses()
     assert found == {"plain": [], "sessions": [OTHER]}
 
@@ -304,7 +307,7 @@ def test_when_legacy_global_tables_cannot_be_listed_a_table_without_replicas_is_
     stub.add_response("list_tables", {"TableNames": ["plain"]})
     _table_without_replicas(stub, "plain")
     with stub:
-        [table] = collectors.dynamodb_tables(reader, REGION)
+        [table] = KINDS["dynamodb_table"].collect(reader, REGION)
     assert isinstance(table.value("replica_regions"), Unreadable)
     assert "ListGlobalTables" in table.value("replica_regions").reason
 
@@ -333,7 +336,7 @@ def test_global_reads_go_to_the_readers_global_region():
         "RoleName": "app", "RoleId": "AROAEXAMPLE0000000000", "Arn": f"arn:aws-us-gov:iam::{ACCOUNT}:role/app",
         "Path": "/", "CreateDate": datetime(2026, 1, 1, tzinfo=timezone.utc)}]})
     with stub:
-        [role] = collectors.iam_roles(reader, collectors.GLOBAL_REGION)
+        [role] = KINDS["iam_role"].collect(reader, collecting.GLOBAL_REGION)
     assert role.value("name") == "app"
     assert [c.region for c in reader.calls()] == ["us-gov-west-1"]
 
@@ -370,9 +373,9 @@ def test_a_registry_replicated_by_neither_code_nor_account_fails(tmp_path, reade
 def test_every_state_rule_names_a_collected_kind_and_counts_something():
     from dr_audit.kinds import KINDS
 
-    for key, rule in collectors.STATE_RULES.items():
+    for key, rule in state_rules().items():
         kind = key.split(".")[0]
-        assert kind in KINDS and kind in collectors.AWS_COLLECTORS, key
+        assert kind in KINDS and kind in aws_collectors(), key
         assert rule.field and rule.counts, key
-        assert collectors.out_of_service(key, next(iter(rule.counts))) is None
-        assert collectors.out_of_service(key, "SOMETHING_ELSE").startswith(rule.field)
+        assert collecting.out_of_service(key, next(iter(rule.counts))) is None
+        assert collecting.out_of_service(key, "SOMETHING_ELSE").startswith(rule.field)

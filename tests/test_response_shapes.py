@@ -7,7 +7,7 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 
-from dr_audit.aws import collectors
+from dr_audit.kinds import KINDS
 from dr_audit.aws.reader import AwsReader
 
 REGION = "ap-northeast-2"
@@ -32,7 +32,7 @@ def test_dynamodb_global_table_replicas_come_from_describe_table():
         "ContinuousBackupsStatus": "ENABLED",
         "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}}, {"TableName": "orders"})
     with stub:
-        [table] = collectors.dynamodb_tables(reader, REGION)
+        [table] = KINDS["dynamodb_table"].collect(reader, REGION)
     stub.assert_no_pending_responses()
     # a replica still being created does not replicate yet: it is left out, and the evidence says so
     assert table.value("replica_regions") == ["ap-northeast-1"]
@@ -68,7 +68,7 @@ def test_cloudfront_origin_failover_means_the_default_behaviour_targets_a_two_me
         "Items": [_distribution("failover", [GROUP]), {**_distribution("a", [GROUP]), "Id": "E3EXAMPLE"}]}})
     with stub:
         found = {d.value("id"): (d.value("has_origin_failover"), d.value("origin_failover_status_codes"))
-                 for d in collectors.cloudfront_distributions(reader, REGION)}
+                 for d in KINDS["cloudfront_distribution"].collect(reader, REGION)}
     # a group that serves nothing is no failover, and its status codes are not the distribution's
     assert found == {"E2EXAMPLE": (True, [500, 503]), "E3EXAMPLE": (False, [])}
 
@@ -87,7 +87,7 @@ def test_s3_replication_reads_enabled_rule_destinations_by_bucket_name():
             {"ID": "off", "Status": "Disabled", "Priority": 2, "Filter": {"Prefix": "tmp/"},
              "Destination": {"Bucket": "arn:aws:s3:::front-old"}}]}}, {"Bucket": "front"})
     with stub, regional:
-        [bucket] = collectors.s3_buckets(reader, REGION)
+        [bucket] = KINDS["s3_bucket"].collect(reader, REGION)
     assert bucket.value("versioning") == "Enabled"
     assert bucket.value("replication_destination_buckets") == ["front-dr"]
     # only the enabled rule counts: it has RTC at 15 minutes and replicates delete markers
@@ -110,7 +110,7 @@ def test_s3_replication_without_rtc_on_one_enabled_rule_has_no_replication_time(
              "DeleteMarkerReplication": {"Status": "Disabled"},
              "Destination": {"Bucket": "arn:aws:s3:::logs-dr"}}]}}, {"Bucket": "logs"})
     with stub, regional:
-        [bucket] = collectors.s3_buckets(reader, REGION)
+        [bucket] = KINDS["s3_bucket"].collect(reader, REGION)
     assert bucket.value("replication_time_minutes") is None
     assert bucket.value("delete_marker_replication") is False
 
@@ -124,7 +124,7 @@ def test_auto_scaling_groups_name_their_target_groups_from_the_arns():
         "CreatedTime": "2026-01-01T00:00:00Z",
         "TargetGroupARNs": ["arn:aws:elasticloadbalancing:ap-northeast-1:111122223333:targetgroup/web-tg/0123456789abcdef"]}]})
     with stub:
-        [group] = collectors.autoscaling_groups(reader, "ap-northeast-1")
+        [group] = KINDS["autoscaling_group"].collect(reader, "ap-northeast-1")
     assert (group.value("min_size"), group.value("desired_capacity"), group.value("max_size")) == (0, 0, 3)
     assert group.value("target_groups") == ["web-tg"] and group.value("health_check_type") == "ELB"
 
@@ -136,7 +136,7 @@ def test_elasticache_replication_groups_read_enabled_flags_from_their_strings():
         "AutomaticFailover": "disabling", "MultiAZ": "enabled", "CacheNodeType": "cache.t3.medium",
         "TransitEncryptionEnabled": True, "AtRestEncryptionEnabled": False, "SnapshotRetentionLimit": 30}]})
     with stub:
-        [group] = collectors.elasticache_replication_groups(reader, REGION)
+        [group] = KINDS["elasticache_replication_group"].collect(reader, REGION)
     assert group.value("automatic_failover") is False  # being switched off is not on
     assert (group.value("multi_az"), group.value("transit_encryption"), group.value("at_rest_encryption")) == (
         True, True, False)
@@ -156,7 +156,7 @@ def test_inline_role_policies_are_read_as_allowed_actions_and_resources():
     stub.add_response("get_role_policy", {"RoleName": "app", "PolicyName": "ddb", "PolicyDocument": document},
                       {"RoleName": "app", "PolicyName": "ddb"})
     with stub:
-        [policy] = collectors.iam_role_policies(reader, REGION)
+        [policy] = KINDS["iam_role_policy"].collect(reader, REGION)
     assert (policy.value("role"), policy.value("name")) == ("app", "ddb")
     assert policy.value("actions") == ["dynamodb:GetItem"]
     assert policy.value("resources") == ["arn:aws:dynamodb:*:*:table/app-*"]
@@ -172,7 +172,7 @@ def test_secret_replicas_come_from_describe_secret_and_replicas_are_not_counted_
     stub.add_response("describe_secret", {"ARN": arn, "Name": "app/db", "ReplicationStatus": [
         {"Region": "ap-northeast-1", "Status": "InSync"}]}, {"SecretId": arn})
     with stub:
-        found = collectors.secrets(reader, REGION)
+        found = KINDS["secretsmanager_secret"].collect(reader, REGION)
     assert [(s.value("name"), s.value("replica_regions")) for s in found] == [("app/db", ["ap-northeast-1"])]
 
 
@@ -186,7 +186,7 @@ def test_a_cross_region_read_replica_names_its_source_and_region_from_the_arn():
         "KmsKeyId": "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "ReadReplicaSourceDBInstanceIdentifier": "arn:aws:rds:ap-northeast-2:111122223333:db:main-db"}]})
     with stub:
-        [replica] = collectors.rds_instances(reader, "ap-northeast-1")
+        [replica] = KINDS["rds_instance"].collect(reader, "ap-northeast-1")
     assert (replica.value("replicate_source_identifier"), replica.value("replicate_source_region"),
             replica.value("is_read_replica"), replica.value("db_subnet_group")) == (
         "main-db", "ap-northeast-2", True, "dr-db")
@@ -199,6 +199,6 @@ def test_ecr_registry_replication_rules_keep_destinations_and_prefixes():
         {"destinations": [{"region": "ap-northeast-1", "registryId": "111122223333"}],
          "repositoryFilters": [{"filter": "svc-", "filterType": "PREFIX_MATCH"}]}]}})
     with stub:
-        [registry] = collectors.ecr_replication(reader, REGION)
+        [registry] = KINDS["ecr_replication"].collect(reader, REGION)
     assert registry.value("rules") == [{"destinations": ["ap-northeast-1"], "prefixes": ["svc-"]}]
     assert registry.value("destination_regions") == ["ap-northeast-1"]

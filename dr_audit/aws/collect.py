@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dr_audit.aws.collectors import AWS_COLLECTORS
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import Inventory
 from dr_audit.kinds import KINDS
+from dr_audit.kinds.registry import aws_collectors
 
 #: DESIGN.md: bounded concurrency across services and regions
 DEFAULT_CONCURRENCY = 8
@@ -39,7 +39,7 @@ def read_plan(kinds_regions: dict[str, set[str]], global_region: str) -> list[tu
     """(kind, region) pairs to read, global kinds once (in ``global_region``), in a stable order."""
     plan = set()
     for kind, regions in kinds_regions.items():
-        if kind not in AWS_COLLECTORS:
+        if kind not in aws_collectors():
             continue
         if KINDS[kind].scope == "global":
             plan.add((kind, global_region))
@@ -50,7 +50,7 @@ def read_plan(kinds_regions: dict[str, set[str]], global_region: str) -> list[tu
 
 def _read(reader: AwsReader, kind: str, region: str):
     """One collector's resources, tagged with the reader's account, or the error that stopped it."""
-    service, collector = AWS_COLLECTORS[kind]
+    service, collector = aws_collectors()[kind]
     try:
         resources = collector(reader, region)
     except AwsReadError as error:

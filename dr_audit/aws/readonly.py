@@ -1,51 +1,68 @@
 """The read-only allowlist, enforced on every client before a request is built.
 
-``READ_OPERATIONS`` maps each (service, operation) the collectors may call to
-the IAM action it needs; anything else is refused by :func:`guard` with
-:class:`ReadOnlyViolation` before botocore serializes or sends it. The same
-table is what ``policies/iam/`` must grant, so a test can compare the two.
+:func:`read_operations` maps each (service, operation) the audit may call to
+the IAM action it needs: the audit's own reads, the reads each registered
+kind declares, and read sets registered with :func:`register_reads`; anything
+else is refused by :func:`guard` with :class:`ReadOnlyViolation` before
+botocore serializes or sends it. The same table is what ``policies/iam/``
+grants (``python -m dr_audit.iam`` prints it), so a test can compare the two.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-#: service -> {botocore operation name: IAM action}
-READ_OPERATIONS: dict[str, dict[str, str]] = {
-    "sts": {"GetCallerIdentity": "sts:GetCallerIdentity"},
-    "ec2": {"DescribeVpcs": "ec2:DescribeVpcs", "DescribeVpcAttribute": "ec2:DescribeVpcAttribute",
-            "DescribeSubnets": "ec2:DescribeSubnets", "DescribeNatGateways": "ec2:DescribeNatGateways",
-            "DescribeInternetGateways": "ec2:DescribeInternetGateways",
-            "DescribeRouteTables": "ec2:DescribeRouteTables"},
-    "eks": {"ListClusters": "eks:ListClusters", "DescribeCluster": "eks:DescribeCluster",
-            "ListNodegroups": "eks:ListNodegroups", "DescribeNodegroup": "eks:DescribeNodegroup"},
-    "rds": {"DescribeDBInstances": "rds:DescribeDBInstances"},
-    "dynamodb": {"ListTables": "dynamodb:ListTables", "DescribeTable": "dynamodb:DescribeTable",
-                 "DescribeContinuousBackups": "dynamodb:DescribeContinuousBackups",
-                 "ListGlobalTables": "dynamodb:ListGlobalTables",
-                 "DescribeGlobalTable": "dynamodb:DescribeGlobalTable"},
-    "s3": {"ListBuckets": "s3:ListAllMyBuckets", "GetBucketLocation": "s3:GetBucketLocation",
-           "GetBucketVersioning": "s3:GetBucketVersioning",
-           "GetBucketReplication": "s3:GetReplicationConfiguration"},
-    "ecr": {"DescribeRepositories": "ecr:DescribeRepositories", "DescribeRegistry": "ecr:DescribeRegistry"},
-    "secretsmanager": {"ListSecrets": "secretsmanager:ListSecrets",
-                       "DescribeSecret": "secretsmanager:DescribeSecret"},
-    "cloudfront": {"ListDistributions": "cloudfront:ListDistributions"},
-    "route53": {"ListHostedZones": "route53:ListHostedZones",
-                "ListResourceRecordSets": "route53:ListResourceRecordSets",
-                "ListHealthChecks": "route53:ListHealthChecks",
-                "ListTagsForResources": "route53:ListTagsForResources"},
-    "acm": {"ListCertificates": "acm:ListCertificates"},
-    "kms": {"ListAliases": "kms:ListAliases"},
-    "cognito-idp": {"ListUserPools": "cognito-idp:ListUserPools"},
-    "iam": {"ListRoles": "iam:ListRoles", "ListRolePolicies": "iam:ListRolePolicies",
-            "GetRolePolicy": "iam:GetRolePolicy"},
-    "autoscaling": {"DescribeAutoScalingGroups": "autoscaling:DescribeAutoScalingGroups"},
-    "elasticache": {"DescribeReplicationGroups": "elasticache:DescribeReplicationGroups"},
-    "cloudwatch": {"DescribeAlarms": "cloudwatch:DescribeAlarms"},
-    "elbv2": {"DescribeLoadBalancers": "elasticloadbalancing:DescribeLoadBalancers",
-              "DescribeTargetGroups": "elasticloadbalancing:DescribeTargetGroups"},
-}
+#: botocore operation-name prefixes of read operations; anything else is refused at registration
+READ_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Search", "Lookup")
+
+
+#: reads the audit itself makes whatever kinds are registered (who am I)
+BASE_READS: dict[str, dict[str, str]] = {"sts": {"GetCallerIdentity": "sts:GetCallerIdentity"}}
+
+#: read sets registered besides the kinds' (purpose, {service: {operation: IAM action}})
+_EXTRA_READS: list[tuple[str, dict[str, dict[str, str]]]] = []
+_cached: tuple[tuple, dict[str, dict[str, str]]] | None = None
+
+
+def register_reads(purpose: str, table: dict[str, dict[str, str]]) -> None:
+    """Allow the read operations in ``table`` (``{service: {operation: IAM action}}``) for ``purpose``.
+
+    For reads that belong to no kind (measurements, for example). Raises
+    ValueError for an operation whose name says it writes: the allowlist only
+    ever grows by reads.
+    """
+    for service, operations in table.items():
+        for operation, action in operations.items():
+            if not operation.startswith(READ_PREFIXES) or ":" not in action:
+                raise ValueError(f"{purpose}: {service}:{operation} ({action}) is not a read operation")
+    if (purpose, table) not in _EXTRA_READS:
+        _EXTRA_READS.append((purpose, table))
+
+
+def extra_reads() -> list[dict[str, dict[str, str]]]:
+    """The read sets registered with :func:`register_reads`, in registration order."""
+    return [table for _, table in _EXTRA_READS]
+
+
+def read_operations() -> dict[str, dict[str, str]]:
+    """Every read the audit may call: its own, every registered kind's, every registered read set.
+
+    In: nothing (the kind registry and :func:`register_reads`). Out: ``{service:
+    {botocore operation name: IAM action}}``, the table :func:`guard` enforces
+    and ``policies/iam/`` grants.
+    """
+    global _cached
+    from dr_audit.kinds.registry import kind_reads, version  # the registry's kinds import the reader, which imports this
+
+    key = (version(), len(_EXTRA_READS))
+    if _cached is None or _cached[0] != key:
+        merged: dict[str, dict[str, str]] = {}
+        for table in [BASE_READS, kind_reads()] + [t for _, t in _EXTRA_READS]:
+            for service, operations in table.items():
+                merged.setdefault(service, {}).update(operations)
+        _cached = (key, {service: merged[service] for service in sorted(merged)})
+    return _cached[1]
+
 
 #: operations only the credential set-up may call (never a collector)
 CREDENTIAL_OPERATIONS: dict[str, dict[str, str]] = {"sts": {"AssumeRole": "sts:AssumeRole"}}
@@ -55,20 +72,24 @@ class ReadOnlyViolation(RuntimeError):
     """A client was asked for an operation outside the read-only allowlist."""
 
 
-def is_allowed(service: str, operation: str, allowlist: dict[str, dict[str, str]] = READ_OPERATIONS) -> bool:
-    return operation in allowlist.get(service, {})
+def is_allowed(service: str, operation: str, allowlist: dict[str, dict[str, str]] | None = None) -> bool:
+    """True when ``allowlist`` (default: :func:`read_operations`) has ``service:operation``."""
+    return operation in (read_operations() if allowlist is None else allowlist).get(service, {})
 
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action an allowed operation needs: ('s3', 'ListBuckets') -> 's3:ListAllMyBuckets'."""
-    for table in (READ_OPERATIONS, CREDENTIAL_OPERATIONS):
+    for table in (read_operations(), CREDENTIAL_OPERATIONS):
         if operation in table.get(service, {}):
             return table[service][operation]
     raise KeyError(f"{service}:{operation} is not an allowed operation")
 
 
-def guard(client: Any, allowlist: dict[str, dict[str, str]] = READ_OPERATIONS) -> Any:
+def guard(client: Any, allowlist: dict[str, dict[str, str]] | None = None) -> Any:
     """Make ``client`` refuse every operation outside ``allowlist``; returns the client.
+
+    Without ``allowlist`` the check reads :func:`read_operations` at each call,
+    so kinds and read sets registered later are allowed too, and nothing else.
 
     The check runs on botocore's ``before-parameter-build`` event, the first
     thing a call does, so a refused call is never serialized, signed or sent.

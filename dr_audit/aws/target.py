@@ -24,14 +24,14 @@ import botocore.session
 from dr_audit.aws.collect import DEFAULT_CONCURRENCY, KindReadError, collect_accounts, read_plan
 from dr_audit.aws.reader import AwsReader, AwsReadError, ReaderSettings
 from dr_audit.partitions import global_region_of, partition_of_arn, partition_of_region
-from dr_audit.aws.readonly import CREDENTIAL_OPERATIONS, READ_OPERATIONS, guard
+from dr_audit.aws.readonly import BASE_READS, CREDENTIAL_OPERATIONS, guard
 from dr_audit.inventory import Inventory
 from dr_audit.kinds import KINDS, POLICY_KIND
 from dr_audit.model import Policy
 
 TARGETS = ("sandbox", "live")
 #: STS may read the caller identity and, for credential set-up only, assume a role
-STS_ALLOWLIST = {"sts": {**READ_OPERATIONS["sts"], **CREDENTIAL_OPERATIONS["sts"]}}
+STS_ALLOWLIST = {"sts": {**BASE_READS["sts"], **CREDENTIAL_OPERATIONS["sts"]}}
 #: the partition whose global region STS is asked in when neither the policy nor the profile names a region
 FALLBACK_PARTITION = "aws"
 

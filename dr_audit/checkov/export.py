@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from dr_audit.model import Policy, Row
-from dr_audit.terraform.mappings import MAPPINGS
+from dr_audit.kinds.registry import terraform_mappings
 
 #: (kind, normalized attribute) -> the Terraform argument path checkov reads,
 #: only where the normalized value is that argument as written (no links, no derived values)
@@ -92,7 +92,7 @@ def check_id(row: Row) -> str:
 
 
 def resource_types(kind: str) -> list[str]:
-    return sorted(tf_type for (mode, tf_type), (k, _) in MAPPINGS.items() if mode == "managed" and k == kind)
+    return sorted(tf_type for (mode, tf_type), (k, _) in terraform_mappings().items() if mode == "managed" and k == kind)
 
 
 def exportable(row: Row) -> bool:

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse
 
 import botocore.session
 
-from dr_audit.aws.readonly import READ_OPERATIONS
+from dr_audit.aws.readonly import read_operations
 
 KINDS = ("error", "delay", "drop", "die", "rate_limit")
 _CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -106,7 +106,7 @@ def _signing_name(service: str) -> str:
 def _protocol_of(signing_name: str | None) -> str:
     """The wire protocol of the audited service signing as ``signing_name``."""
     session = botocore.session.get_session()
-    for service in READ_OPERATIONS:
+    for service in read_operations():
         model = session.get_service_model(service)
         if (model.signing_name or model.endpoint_prefix) == signing_name:
             return model.protocol

@@ -19,7 +19,8 @@ from dr_audit.inventory import AttributeValue, Inventory, Resource
 from dr_audit.kinds import BOOL, INT, INT_LIST, KINDS, NUMBER, STR, STR_LIST
 from dr_audit.secrets import MASK, looks_secret, named_secrets, secret_strings
 from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
-from dr_audit.terraform.mappings import MAPPINGS, Reader
+from dr_audit.kinds.registry import terraform_mappings
+from dr_audit.terraform.reading import Reader
 from dr_audit.terraform.module import MANIFEST, ModuleGap, ModuleInstance, ModuleManifest, ResourceInstance, RootSettings
 from dr_audit.terraform.parse_cache import ParseCache
 from dr_audit.terraform.parsing import attribute_expression, body_attributes, body_blocks, parse_body, parse_directory
@@ -87,8 +88,9 @@ def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache, ac
     by_type: dict[str, list[ResourceInstance]] = {}
     for instance in instances:
         by_type.setdefault(instance.type, []).append(instance)
+    mappings = terraform_mappings()
     for instance in instances:
-        mapping = MAPPINGS.get((instance.mode, instance.type))
+        mapping = mappings.get((instance.mode, instance.type))
         if mapping is None:
             continue
         kind, read = mapping
@@ -106,7 +108,8 @@ def _with_kinds(gap: ModuleGap) -> ModuleGap:
     """A gap whose module tree was read names the kinds it could hide (None: any kind)."""
     if gap.types is None:
         return gap
-    kinds = frozenset(MAPPINGS[t][0] for t in gap.types if t in MAPPINGS)
+    mappings = terraform_mappings()
+    kinds = frozenset(mappings[t][0] for t in gap.types if t in mappings)
     return replace(gap, kinds=kinds)
 
 
@@ -230,7 +233,7 @@ def supported_attributes() -> dict[str, set[str]]:
     supported: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         lines = ['provider "aws" {\n  region = "us-east-1"\n}']
-        for index, (mode, type_) in enumerate(MAPPINGS):
+        for index, (mode, type_) in enumerate(terraform_mappings()):
             keyword = "resource" if mode == "managed" else "data"
             lines.append(f'{keyword} "{type_}" "probe{index}" {{\n}}')
         Path(tmp, "main.tf").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -61,8 +61,8 @@ def _evaluator_fingerprint() -> str:
     between two commits of the same version."""
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(package.glob("*.py")) + [package.parent / "kinds.py", package.parent / "inventory.py",
-                                                 package.parent / "secrets.py"]:
+    for path in (sorted(package.glob("*.py")) + sorted((package.parent / "kinds").glob("*.py"))
+                 + [package.parent / "inventory.py", package.parent / "secrets.py"]):
         digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -154,9 +154,12 @@ class ParseCache:
             pass
 
     def root_key(self, name: str, directory: Path, base: Path, account_id: str | None = None) -> str:
-        """The key of a root's evidence: it also depends on the account audited (``aws_caller_identity``)."""
+        """The key of a root's evidence: it also depends on the account audited (``aws_caller_identity``)
+        and on the plugin kinds registered (their mappings turn code into evidence too)."""
+        from dr_audit.kinds.registry import plugin_fingerprint  # the registry imports this module's users
+
         return hashlib.sha256(f"{EVALUATOR_ID}\0root\0{name}\0{Path(directory).resolve()}\0{Path(base).resolve()}"
-                              f"\0{account_id or ''}".encode("utf-8")).hexdigest()
+                              f"\0{account_id or ''}\0{plugin_fingerprint()}".encode("utf-8")).hexdigest()
 
     def _root_path(self, key: str) -> Path:
         assert self.directory is not None

@@ -1,0 +1,143 @@
+"""What a kind is: its declaration, how code and account are read, and the reads it needs.
+
+A kind is one module under ``dr_audit/kinds/`` (or in a plugin) that defines
+``KIND = declare_kind(...)``: the normalized attributes every row, comparator
+and report sees; the Terraform types that declare it with the function that
+maps each onto those attributes; the function that reads it from the account
+with the read operations (and IAM actions) it calls; and which states of a
+live resource count. Everything else (the read-only allowlist, the IAM
+policy, the README reference, the meta-tests) is derived from the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+#: attribute value types, as checked by the policy validator
+STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, ANY = (
+    "str", "int", "number", "bool", "cidr", "list[str]", "list[int]", "any")
+VALUE_TYPES = (STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, ANY)
+
+#: the provider whose account the live audit reads; kinds of any other
+#: provider are audited from Terraform only (policy x code)
+LIVE_PROVIDER = "aws"
+
+#: the pseudo-kind of rows that check the written policy's own numbers
+POLICY_KIND = "policy"
+
+SCOPES = ("regional", "global")
+
+
+class KindError(ValueError):
+    """A kind declaration that cannot be registered; names where it came from."""
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One normalized attribute: its type and what it means."""
+
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class StateRule:
+    """What a thing's state must be to count as evidence.
+
+    ``field`` is the AWS field that holds the state, ``counts`` the values
+    that serve; any other value (failed, transitional, disabled) means the
+    thing exists but meets no row. ``why`` says what such a value means.
+    """
+
+    field: str
+    counts: frozenset
+    why: str = ""
+
+
+#: a Terraform mapping: a Reader of one evaluated instance -> {attribute: AttributeValue}
+TerraformMapping = Callable[[Any], dict]
+#: a live collector: (AwsReader, region) -> list[Resource]
+Collector = Callable[[Any, str], list]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A resource kind: its vocabulary and where its evidence comes from.
+
+    ``scope`` is ``regional`` (rows select resources in the role's region) or
+    ``global`` (IAM, Route 53, CloudFront: the region is not a selector).
+    ``provider`` is the Terraform provider that declares it; only kinds of
+    :data:`LIVE_PROVIDER` are also read from the account.
+    ``terraform`` maps each Terraform type that declares the kind (``aws_lb``;
+    a data source as ``data.aws_route53_zone``) to its mapping. ``collect``
+    reads the kind in one region through ``service``; ``reads`` lists every
+    read operation it may call, ``{service: {operation: IAM action}}``.
+    ``states`` says which states count, keyed by the kind or ``kind.part``.
+    """
+
+    name: str
+    scope: str
+    doc: str
+    attributes: dict[str, AttributeSpec] = field(default_factory=dict)
+    provider: str = LIVE_PROVIDER
+    terraform: dict[str, TerraformMapping] = field(default_factory=dict)
+    service: str | None = None
+    collect: Collector | None = None
+    reads: dict[str, dict[str, str]] = field(default_factory=dict)
+    states: dict[str, StateRule] = field(default_factory=dict)
+
+    @property
+    def terraform_only(self) -> bool:
+        """True when no live collector can read this kind: code is the only evidence."""
+        return self.provider != LIVE_PROVIDER
+
+
+def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple[str, str]],
+                 provider: str = LIVE_PROVIDER, terraform: dict[str, TerraformMapping] | None = None,
+                 service: str | None = None, collect: Collector | None = None,
+                 reads: dict[str, dict[str, str]] | None = None,
+                 states: dict[str, StateRule] | None = None) -> Kind:
+    """A :class:`Kind` from plain values: ``attributes`` as ``{name: (type, doc)}``.
+
+    Raises :class:`KindError` for a declaration that cannot work: an unknown
+    scope or attribute type, a collector without its service or reads, a
+    live collector on a Terraform-only provider, a state rule of another kind.
+    """
+    kind = Kind(name, scope, doc, {k: AttributeSpec(*v) for k, v in attributes.items()}, provider,
+                dict(terraform or {}), service, collect, {s: dict(o) for s, o in (reads or {}).items()},
+                dict(states or {}))
+    problems = declaration_problems(kind)
+    if problems:
+        raise KindError(f"kind {name!r}: " + "; ".join(problems))
+    return kind
+
+
+def declaration_problems(kind: Kind) -> list[str]:
+    """Why ``kind`` cannot be registered (empty when it can)."""
+    problems = []
+    if not isinstance(kind.name, str) or not kind.name.isidentifier() or kind.name == POLICY_KIND:
+        problems.append("the name must be an identifier other than 'policy'")
+    if kind.scope not in SCOPES:
+        problems.append(f"scope {kind.scope!r} is not one of {', '.join(SCOPES)}")
+    for attribute, spec in kind.attributes.items():
+        if spec.type not in VALUE_TYPES:
+            problems.append(f"attribute {attribute!r} has type {spec.type!r}, not one of {', '.join(VALUE_TYPES)}")
+    if kind.collect is not None:
+        if kind.terraform_only:
+            problems.append(f"provider {kind.provider!r} is never read from the account: it cannot have a collector")
+        if not kind.service or not kind.reads:
+            problems.append("a collector needs its service and the read operations it calls")
+    from dr_audit.aws.readonly import READ_PREFIXES  # readonly's users import the kinds
+
+    for service, operations in kind.reads.items():
+        for operation, action in operations.items():
+            if not operation.startswith(READ_PREFIXES) or ":" not in action:
+                problems.append(f"{service}:{operation} is not a read operation: a kind only reads")
+    for key in kind.states:
+        if key != kind.name and not key.startswith(kind.name + "."):
+            problems.append(f"state rule {key!r} belongs to another kind")
+    for type_ in kind.terraform:
+        if not type_.removeprefix("data.").replace("_", "").isalnum():
+            problems.append(f"{type_!r} is not a Terraform type")
+    return problems
