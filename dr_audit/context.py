@@ -12,6 +12,7 @@ from dr_audit.checkov.runner import BUILTIN_DR_CHECKS, CheckovRun, run_checkov
 from dr_audit.evaluate import evaluate_full, evaluate_live, evaluate_static
 from dr_audit.findings import Finding
 from dr_audit.inventory import Inventory
+from dr_audit.measurements import read_measurements, reader_for_role
 from dr_audit.model import Policy
 from dr_audit.policy import load_policy
 from dr_audit.report.json_report import git_commit
@@ -89,6 +90,9 @@ class AuditContext:
     def live(self) -> Inventory | None:
         if self._live is None and self.target is not None:
             self._live = self.target.collect()
+            # measured rows select among the collected resources, so their series are read after them
+            self._live.measurements = read_measurements(
+                self.policy, self._live, lambda row: reader_for_role(self.target, row.role))
         return self._live
 
     @property

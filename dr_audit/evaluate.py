@@ -14,6 +14,7 @@ from dr_audit.comparators import COMPARATORS, Verdict
 from dr_audit.findings import Finding, ResourceCheck, SourceEvidence, SourceState, Status, plain
 from dr_audit.inventory import AttributeValue, Inventory, Resource, unreadable
 from dr_audit.kinds import KINDS, POLICY_KIND
+from dr_audit.measured import measurement_verdicts
 from dr_audit.model import Policy, Row
 from dr_audit.operators import OPERATORS
 from dr_audit.terraform.values import Unknown, is_known
@@ -166,13 +167,38 @@ def attribute_verdict(row: Row, lookup: Lookup) -> Verdict:
         return Verdict(SourceState.MEETS, len(matched), f"{len(matched)} found: {matched[0].address}",
                        [(r, None) for r in matched], checks)
     verdicts = [_resource_verdict(row, resource) for resource in matched]
-    open_ends = []
-    if row.all_of_kind:
-        open_ends = list(selection.reasons[:3])
-        gaps = lookup.gaps_for(row.kind, row.role)
-        if gaps:
-            open_ends.append(_gap_text(gaps))
-    return _combined(row, verdicts, selection, open_ends)
+    return _combined(row, verdicts, selection, _open_ends(row, lookup, selection))
+
+
+def _open_ends(row: Row, lookup: Lookup, selection) -> list[str]:
+    """What may hide a resource from an all-of-a-kind row: unresolved selections and module gaps."""
+    if not row.all_of_kind:
+        return []
+    open_ends = list(selection.reasons[:3])
+    gaps = lookup.gaps_for(row.kind, row.role)
+    if gaps:
+        open_ends.append(_gap_text(gaps))
+    return open_ends
+
+
+def measured_verdict(row: Row, lookup: Lookup) -> Verdict:
+    """A measured row on the account: each selected resource's series against the row.
+
+    Every series is one resource check (with its datapoints); they combine as
+    an attribute row's resources do. The series were read before any row was
+    evaluated (``dr_audit.measurements``) and ride on the inventory.
+    """
+    selection = lookup.select(row.kind, row.role, row.select)
+    if not selection.matched:
+        return lookup.absent(row.kind, row.role, row.select, selection)
+    measurements = getattr(lookup.inventory, "measurements", None)
+    verdicts = [v for resource in selection.matched for v in measurement_verdicts(row, resource, measurements)]
+    return _combined(row, verdicts, selection, _open_ends(row, lookup, selection))
+
+
+#: a measured row's code side: Terraform declares resources, never what they achieved
+MEASURED_NOT_IN_CODE = ("a measurement: Terraform declares no CloudWatch series, so only the account can show "
+                        "what was achieved (the row compares the account alone)")
 
 
 def _resource_verdict(row: Row, resource: Resource) -> Verdict:
@@ -311,6 +337,8 @@ def source_evidence(row: Row, lookup: Lookup) -> SourceEvidence:
     """What one source holds for ``row`` and whether it meets it, with every matched resource."""
     if row.comparator:
         verdict = COMPARATORS[row.comparator].evaluate(row, lookup)
+    elif row.measure is not None:
+        verdict = measured_verdict(row, lookup)
     else:
         verdict = attribute_verdict(row, lookup)
     evidence = SourceEvidence(verdict.state, verdict.value, verdict.detail)
@@ -363,6 +391,8 @@ def _policy_finding(row: Row, policy: Policy, live: SourceEvidence) -> Finding:
 
 def code_evidence(row: Row, policy: Policy, terraform: Inventory) -> SourceEvidence:
     """What the Terraform says for ``row``, or why it is not consulted."""
+    if row.measure is not None:
+        return _not_consulted(MEASURED_NOT_IN_CODE)
     if row.managed_by == "manual":
         return _not_consulted("not declared in Terraform (managed_by: manual, set by hand or by another service): "
                               "only the account can show it")
@@ -385,7 +415,8 @@ def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
         return _policy_finding(row, policy, live)
     code = code_evidence(row, policy, terraform)
     if code.state is SourceState.NOT_CONSULTED:
-        reason = f"{code.detail}; static mode does not read the account" if row.managed_by == "manual" else code.detail
+        reason = (f"{code.detail}; static mode does not read the account"
+                  if row.managed_by == "manual" or row.measure is not None else code.detail)
         return Finding(row.id, Status.UNKNOWN, reason, code, live, skip_reason=reason)
     not_applicable = _not_applicable(row, code, live)
     if not_applicable is not None:

@@ -75,9 +75,13 @@ class ResourceCheck:
     line: int | None = None
     region: str | None = None
     account: str | None = None
+    #: a measured row's datapoints and threshold (dr_audit.measured.picture); None for other rows
+    series: dict | None = None
 
     def to_dict(self) -> dict:
         data = {"source": self.source, "verdict": self.verdict, "reason": self.reason, "value": self.value}
+        if self.series is not None:
+            data["series"] = self.series
         if self.source == "terraform":
             data.update(address=self.address, file=self.file, line=self.line)
         else:

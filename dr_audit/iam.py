@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+import dr_audit.aws.metrics  # noqa: F401  (registers the measured rows' reads)
 from dr_audit.aws.readonly import BASE_READS, extra_reads
 from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.kinds import KINDS, KindError
@@ -27,14 +28,16 @@ EXIT_USAGE = 4
 STATEMENT_ID = "DrAuditReadOnly"
 
 
-def actions_for(kinds: Iterable[str] | None = None) -> list[str]:
+def actions_for(kinds: Iterable[str] | None = None, policies: list | None = None) -> list[str]:
     """The IAM actions a live audit of ``kinds`` calls (None: every registered kind), sorted.
 
-    Always includes the audit's own reads (``sts:GetCallerIdentity``) and the
-    read sets registered for what is not a kind (see ``register_reads``).
+    Always includes the audit's own reads (``sts:GetCallerIdentity``), and the
+    read sets registered for what is not a kind (see ``register_reads``): all
+    of them, or, given loaded ``policies``, those some of them need (the
+    measured rows' CloudWatch reads only when a row measures).
     """
     chosen = KINDS.values() if kinds is None else [KINDS[name] for name in kinds]
-    tables = [BASE_READS, *extra_reads(), *(kind.reads for kind in chosen)]
+    tables = [BASE_READS, *extra_reads(policies), *(kind.reads for kind in chosen)]
     return sorted({action for table in tables for operations in table.values() for action in operations.values()})
 
 
@@ -44,20 +47,22 @@ def policy_document(actions: list[str]) -> dict:
             "Statement": [{"Sid": STATEMENT_ID, "Effect": "Allow", "Action": actions, "Resource": "*"}]}
 
 
-def document_text(kinds: Iterable[str] | None = None) -> str:
-    """The policy for ``kinds`` as the JSON text the shipped file holds."""
-    return json.dumps(policy_document(actions_for(kinds)), indent=2) + "\n"
+def document_text(kinds: Iterable[str] | None = None, policies: list | None = None) -> str:
+    """The policy for ``kinds`` (and the read sets ``policies`` need) as the JSON text the shipped file holds."""
+    return json.dumps(policy_document(actions_for(kinds, policies)), indent=2) + "\n"
 
 
-def live_kinds_of(policy_paths: list[Path]) -> list[str]:
-    """The kinds the rows of these policies read from the account (PolicyError(s) when one is invalid)."""
+def load_policies(policy_paths: list[Path]) -> list:
+    """The loaded policies (raises PolicyError or PolicyErrors when one is invalid)."""
     from dr_audit.policy import load_policy  # the policy module imports the kinds: keep this module light
 
-    used = set()
-    for path in policy_paths:
-        policy = load_policy(path)
-        used |= {row.kind for row in policy.rows if row.kind in KINDS and not KINDS[row.kind].terraform_only}
-    return sorted(used)
+    return [load_policy(path) for path in policy_paths]
+
+
+def live_kinds_of(policies: list) -> list[str]:
+    """The kinds the rows of these loaded policies read from the account."""
+    return sorted({row.kind for policy in policies for row in policy.rows
+                   if row.kind in KINDS and not KINDS[row.kind].terraform_only})
 
 
 def main(argv: list[str]) -> int:
@@ -68,14 +73,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         load_entry_point_kinds()
-        kinds = live_kinds_of(args.policies) if args.policies else None
+        policies = load_policies(args.policies) if args.policies else None
+        kinds = live_kinds_of(policies) if policies is not None else None
     except PolicyErrors as errors:
         print("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors), file=sys.stderr)
         return EXIT_USAGE
     except (PolicyError, KindError) as error:
         print(f"invalid input:\n  {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = document_text(kinds)
+    text = document_text(kinds, policies)
     if args.output is None:
         sys.stdout.write(text)
         return 0

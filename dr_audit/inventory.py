@@ -113,6 +113,9 @@ class Inventory:
     #: (Terraform: a remote module without ``.terraform/modules``): rows whose evidence
     #: could lie there are UNKNOWN, never ERROR and never PASS (see ``gaps_for``)
     gaps: list = field(default_factory=list)
+    #: live only: the measured rows' CloudWatch series (dr_audit.measured.MeasurementSet), None when
+    #: the policy has no measured row or the account was not read
+    measurements: Any = None
 
     def gaps_for(self, kind: str, region: str | None) -> list:
         """The gaps that could hide a ``kind`` resource in ``region`` (a gap with ``affects`` decides)."""

@@ -41,9 +41,10 @@ class Target:
 class Row:
     """One checkable promise of the written policy.
 
-    Exactly one of three shapes: an attribute check (``attribute``/``op``/
+    Exactly one of four shapes: an attribute check (``attribute``/``op``/
     ``value``, optionally over an ``aggregate``), an existence check
-    (``op: exists``), or a named ``comparator`` with ``args``. A row without
+    (``op: exists``), a named ``comparator`` with ``args``, or a measured row
+    (``measure``: a CloudWatch statistic over a window, account only). A row without
     ``select`` covers every resource of its kind in its role's region; with
     ``when_absent: not_applicable`` it is NOT_APPLICABLE where the kind has none.
     """
@@ -66,6 +67,12 @@ class Row:
     problem: int | None = None
     unknown_ok: str | None = None
     when_absent: str = "fail"
+    #: a measured row's CloudWatch metric, statistic and window (dr_audit.measured.Measure), else None
+    measure: Any = None
+    #: the facts path ``value`` was read from (``value: {fact: objectives.rpo_seconds}``), else None
+    value_fact: str | None = None
+    #: why the row's requirement or identifier is not in the cited clause's text (None: it is)
+    derived: str | None = None
 
     @property
     def section(self) -> str:
@@ -110,6 +117,9 @@ class Policy:
     rows: tuple[Row, ...]
     sandbox_estate: str | None = None  # the estate the sandbox target seeds unless --dr-estate says
     version: str | None = None  # the header's version (required by the loader; shown in every report)
+    #: the clauses whose text states its rows' requirements verbatim (header ``verbatim_clauses``);
+    #: None when the header does not say, and then no row has to explain itself
+    verbatim_clauses: tuple[str, ...] | None = None
 
     def row(self, row_id: str) -> Row:
         return next(r for r in self.rows if r.id == row_id)

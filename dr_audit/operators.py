@@ -19,7 +19,9 @@ from typing import Any, Callable
 @dataclass(frozen=True)
 class Operator:
     """A named comparison. ``expects`` is the shape the policy value must have:
-    ``scalar``, ``list``, ``cidr``, ``regex``, ``number`` or ``none``."""
+    ``scalar``, ``list``, ``cidr``, ``regex``, ``number``, ``key`` (a map key),
+    ``mapping`` (``{key: value}``) or ``none``. ``value_problem``, when given,
+    says why a policy value does not fit (None when it does)."""
 
     name: str
     test: Callable[[Any, Any], bool]
@@ -27,6 +29,7 @@ class Operator:
     doc: str
     symbol: str
     needs_value: bool = True  # False: a null actual is compared like any value (eq, ne, in)
+    value_problem: Callable[[Any], str | None] | None = None
 
 
 def _number(value: Any) -> float:
@@ -81,6 +84,44 @@ def _set_eq(actual: Any, expected: Any) -> bool:
     return sorted(map(str, _as_list(actual))) == sorted(map(str, _as_list(expected)))
 
 
+def _a_map(actual: Any) -> dict:
+    if not isinstance(actual, dict):
+        raise TypeError(f"{type(actual).__name__} is not a map")
+    return actual
+
+
+def _has_key(actual: Any, key: Any) -> bool:
+    return key in _a_map(actual)
+
+
+def _key_eq(actual: Any, expected: dict) -> bool:
+    # every listed key must be present with the value: a missing key is not equal to anything
+    found = _a_map(actual)
+    return all(key in found and _equal(found[key], _as_text_if_text(value, found[key]))
+               for key, value in expected.items())
+
+
+def _as_text_if_text(expected: Any, actual: Any) -> Any:
+    # tag and dimension values are strings: YAML's true means the text "true" there
+    if isinstance(expected, bool) and isinstance(actual, str):
+        return "true" if expected else "false"
+    return expected
+
+
+def _key_problem(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else "needs a key, written as a non-empty string"
+
+
+def _mapping_problem(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return "needs a map of at least one key to its value: {key: value}"
+    if not all(isinstance(k, str) and k for k in value):
+        return "needs keys written as non-empty strings"
+    if not all(isinstance(v, (str, int, float, bool)) for v in value.values()):
+        return "needs each value to be a single value, not a list, map or null"
+    return None
+
+
 OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("eq", _equal, "scalar", "equal to", "==", needs_value=False),
     Operator("ne", lambda a, e: not _equal(a, e), "scalar", "not equal to", "!=", needs_value=False),
@@ -99,6 +140,8 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in [
              "matching the pattern", "=~"),
     Operator("all_match", _all_match, "regex", "a non-empty list whose every item matches", "all =~"),
     Operator("subset_of", _subset_of, "list", "a non-empty list drawn only from", "subset of"),
+    Operator("has_key", _has_key, "key", "a map with the key", "has key", value_problem=_key_problem),
+    Operator("key_eq", _key_eq, "mapping", "a map holding", "holds", value_problem=_mapping_problem),
     # For ``exists`` the evaluator passes the number of matching resources.
     Operator("exists", lambda count, _: count > 0, "none", "present", "exists", needs_value=False),
 ]}

@@ -25,6 +25,7 @@ from dr_audit.model import Row
 from dr_audit.operators import OPERATORS
 from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
 from dr_audit.report.atomic import keep_in_history, write_atomically
+from dr_audit.report.bundle import gather_for_run
 from dr_audit.report.history import previous_run, prune, since_last_run
 from dr_audit.report.json_report import build_report, default_history_name, dumps
 from dr_audit.report.outputs import OutputPaths, describe_run, write_outputs
@@ -267,10 +268,15 @@ def explain(row: Row, finding: Finding) -> str:
         expected = f"{row.comparator} {plain(row.args)}"
     elif row.op == "exists":
         expected = f"a {row.kind} with {row.resource_label()} exists"
+    elif row.measure is not None:
+        measure = row.measure
+        expected = (f"{measure.metric} {measure.statistic} over {measure.window} {OPERATORS[row.op].symbol} "
+                    f"{plain(row.value)}" + (f" ({row.value_fact})" if row.value_fact else ""))
     else:
         subject = f"count of {row.kind}" if row.aggregate == "count" else (
             f"distinct {row.attribute}" if row.aggregate == "distinct" else row.attribute)
-        expected = f"{subject} {OPERATORS[row.op].symbol} {plain(row.value)}"
+        expected = (f"{subject} {OPERATORS[row.op].symbol} {plain(row.value)}"
+                    + (f" ({row.value_fact})" if row.value_fact else ""))
     code = finding.terraform
     scope = f"{row.kind} {row.resource_label()}" if row.select else row.resource_label()
     lines = [f"{row.id} (clause {row.clause}, {row.severity}): {row.title}",
@@ -327,11 +333,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     received = _worker_result(config)
     if received is not None:
         document, summary_lines = received
+        evidence_sources = _worker_evidence_sources(config)
     else:
         context = _context_if_audited(config)
         if context is None:
             return
         document, summary_lines = run_document(context), context_summary_lines(context)
+        evidence_sources = gather_for_run(context, document) if config.getoption("--dr-evidence") else None
         config.stash[_CONTEXT] = context
     history = _path(config, "--dr-history")
     document["since_last_run"] = since_last_run(previous_run(history, document["run"]), document)
@@ -348,9 +356,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     describe_run(document, final_status, os.environ, config.getoption("--dr-repo-url"), config.rootpath)
     text = dumps(document)
     write_atomically(_path(config, "--dr-json"), text)
-    context = config.stash.get(_CONTEXT, None)
-    write_outputs(_output_paths(config, history), document, text, config.rootpath,
-                  context.redactor.text if context is not None else None)
+    write_outputs(_output_paths(config, history), document, text, config.rootpath, evidence_sources)
     keep_in_history(history, default_history_name(document), text)
     if config.getoption("--dr-history-keep") is not None:
         prune(history, config.getoption("--dr-history-keep"))
@@ -394,8 +400,11 @@ def _hand_to_controller(config: pytest.Config) -> None:
     context = _context_if_audited(config)
     if context is None:
         return
-    config.workeroutput[WORKER_OUTPUT_KEY] = {"document": run_document(context),
-                                              "summary_lines": context_summary_lines(context)}
+    document = run_document(context)
+    sent = {"document": document, "summary_lines": context_summary_lines(context)}
+    if config.getoption("--dr-evidence"):  # the bundle's quotes: only this worker read the evidence
+        sent["evidence_sources"] = gather_for_run(context, document)
+    config.workeroutput[WORKER_OUTPUT_KEY] = sent
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -413,6 +422,17 @@ def _worker_result(config: pytest.Config) -> tuple[dict, list[str]] | None:
     return merge_worker_reports(results) if results else None
 
 
+def first_worker(results: dict[str, dict]) -> str:
+    """The id of the worker whose report is written: the first by id (gw2 before gw10)."""
+    return min(results, key=lambda gateway: (len(gateway), gateway))
+
+
+def _worker_evidence_sources(config: pytest.Config) -> dict | None:
+    """The bundle's quotes the written report's worker sent (None when it sent none)."""
+    results = config.stash.get(_WORKER_RESULTS, {})
+    return results[first_worker(results)].get("evidence_sources") if results else None
+
+
 def merge_worker_reports(results: dict[str, dict]) -> tuple[dict, list[str]]:
     """One report from what each xdist worker sent (worker id -> {document, summary_lines}).
 
@@ -421,7 +441,7 @@ def merge_worker_reports(results: dict[str, dict]) -> tuple[dict, list[str]]:
     workers make the run incomplete, since some pytest outcomes then disagree with the
     report.
     """
-    chosen = results[min(results, key=lambda gateway: (len(gateway), gateway))]
+    chosen = results[first_worker(results)]
     document = chosen["document"]
     statuses = [{row["id"]: row["status"] for row in sent["document"]["rows"]} for sent in results.values()]
     differing = sorted({row for row, status in statuses[0].items() if any(s.get(row) != status for s in statuses)})

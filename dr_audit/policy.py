@@ -15,10 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dr_audit.comparators import COMPARATORS
+from dr_audit.comparators import COMPARATORS, fact
 from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.findings import plain
 from dr_audit.kinds import BOOL, CIDR, INT, INT_LIST, KINDS, NUMBER, POLICY_KIND, STR, STR_LIST
+from dr_audit.kinds.spec import MAP
+from dr_audit.measured import MEASURE_OPERATORS, Measure, parse_measure
 from dr_audit.model import AGGREGATES, MANAGED_BY, SEVERITIES, WHEN_ABSENT, Policy, Problem, Role, Row
 from dr_audit.operators import OPERATORS
 from dr_audit.partitions import aws_regions
@@ -34,7 +36,8 @@ ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::(?P<account>\d{12}):role/[\w+=
 ROLE_KEYS = {"region", "terraform_root", "account", "role_arn", "external_id"}
 TOP_KEYS = {"policy", "roles", "terraform", "sandbox", "facts", "problems", "rows"}
 ROW_KEYS = {"id", "clause", "title", "kind", "role", "select", "attribute", "op", "value", "aggregate",
-            "comparator", "args", "managed_by", "severity", "problem", "unknown_ok", "when_absent"}
+            "comparator", "args", "managed_by", "severity", "problem", "unknown_ok", "when_absent", "derived",
+            "measure"}
 
 
 class _Collector:
@@ -76,6 +79,8 @@ def load_policy(path: str | Path) -> Policy:
     problems_raw = _problems(document.get("problems"), document.line_of("problems"), errors)
     rows = _rows(document.get("rows"), document.line_of("rows"), roles, facts, problems_raw, errors)
     _check_role_regions(document.get("roles"), roles, document.get("rows"), errors)
+    verbatim = _verbatim_clauses(header, errors)
+    _check_derived(document.get("rows"), verbatim, errors)
     terraform = document.get("terraform") or {}
     root = terraform.get("root") if isinstance(terraform, dict) else None
     if root is not None and not isinstance(root, str):
@@ -99,7 +104,61 @@ def load_policy(path: str | Path) -> Policy:
                   title=str(header.get("title", header["name"])), roles=roles,
                   terraform_root=str((path.parent / root).resolve()) if isinstance(root, str) else None,
                   facts=dict(facts), problems=problems, rows=tuple(rows), sandbox_estate=estate,
-                  version=_version_text(header.get("version")))
+                  version=_version_text(header.get("version")), verbatim_clauses=verbatim)
+
+
+def _verbatim_clauses(header: LineDict, errors: _Collector) -> tuple[str, ...] | None:
+    """The header's ``verbatim_clauses``: the clauses whose text states requirements word for word.
+
+    In: the ``policy:`` mapping. Out: the clauses as a tuple of strings, or None when the header
+    does not list them. Each must be a quoted string: YAML reads an unquoted 2.10 as the number 2.1.
+    """
+    if "verbatim_clauses" not in header:
+        return None
+    raw = header["verbatim_clauses"]
+    where = header.line_of("verbatim_clauses")
+    if not isinstance(raw, list):
+        errors.add("policy.verbatim_clauses must be a list of clauses, e.g. [\"2.3\", \"5\"]", where)
+        return None
+    clauses = []
+    for entry in raw:
+        if not isinstance(entry, str) or not entry.strip():
+            errors.add(f"policy.verbatim_clauses: {plain(entry)} is not a clause written as a quoted string "
+                       f"(YAML reads an unquoted 2.10 as the number 2.1)", where)
+            continue
+        clauses.append(entry.strip())
+    return tuple(clauses)
+
+
+def clause_is_verbatim(clause: str, verbatim: tuple[str, ...]) -> bool:
+    """True when ``clause`` or a clause containing it is listed: "2" covers "2.3" and "2.3.1"."""
+    parts = str(clause).split(".")
+    return any(".".join(parts[:length]) in verbatim for length in range(1, len(parts) + 1))
+
+
+def _check_derived(raw_rows: Any, verbatim: tuple[str, ...] | None, errors: _Collector) -> None:
+    """``derived`` is the reason a row's requirement or identifier is not in its clause's text.
+
+    It must be a non-empty string where given. When the header lists ``verbatim_clauses``, a row
+    citing any other clause must carry one: the reader of the report has to see which promises
+    the written policy makes and which the policy file's authors read into it.
+    """
+    for item in raw_rows if isinstance(raw_rows, list) else []:
+        if not isinstance(item, LineDict):
+            continue
+        row_id = item.get("id") if isinstance(item.get("id"), str) else None
+        derived = item.get("derived")
+        if "derived" in item and not (isinstance(derived, str) and derived.strip()):
+            errors.add("derived must say why the row is not in its clause's text, e.g. "
+                       "derived: \"the name is the DR Terraform's, the document gives none\"",
+                       item.line_of("derived"), row_id)
+            continue
+        clause = item.get("clause")
+        if verbatim is None or derived is not None or clause is None or clause_is_verbatim(str(clause), verbatim):
+            continue
+        errors.add(f"clause {clause!r} is not one of policy.verbatim_clauses ({', '.join(verbatim) or 'none'}): "
+                   f"the row must say why it is derived (derived: <why>), or cite the clause whose text "
+                   f"states it", item.line_of("clause") if "clause" in item else item.line, row_id)
 
 
 def _version_text(value: Any) -> str | None:
@@ -271,6 +330,10 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
     if kind == POLICY_KIND:
         if managed_by is not None:
             add("a policy-coherence row has no managed_by", "managed_by")
+    elif "measure" in item:
+        if managed_by is not None:
+            # a measurement exists only in the account: no Terraform declares a CloudWatch series
+            add("a measured row has no managed_by: only the account's CloudWatch series are read", "managed_by")
     elif managed_by not in MANAGED_BY:
         add(f"managed_by must be one of {list(MANAGED_BY)}", "managed_by" if "managed_by" in item else None)
     if not isinstance(kind, str):
@@ -312,10 +375,16 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
                 f"exact value): select by an exact value and check the pattern with op/value", "select")
     comparator = item.get("comparator")
     _check_when_absent(item, add)
+    value_fact = _resolve_fact_value(item, facts, add)
+    measure = None
     if comparator is not None:
         _check_comparator(item, kind, roles, facts, add)
+        if "measure" in item:
+            add("measure does not go with a comparator", "measure")
     elif kind == POLICY_KIND:
         add("a policy-coherence row needs a comparator", "kind")
+    elif "measure" in item:
+        measure = _check_measured_row(item, kind, add)
     else:
         _check_attribute_row(item, kind, add)
     if len(errors.errors) > before:
@@ -325,7 +394,62 @@ def _row(item: LineDict, roles: dict[str, Role], facts: dict, problems: dict,
                select=dict(select), attribute=item.get("attribute"), op=item.get("op"),
                value=item.get("value"), aggregate=item.get("aggregate"), comparator=comparator,
                args=_plain(item.get("args") or {}), problem=problem, unknown_ok=unknown_ok,
-               when_absent=item.get("when_absent", "fail"))
+               when_absent=item.get("when_absent", "fail"), derived=item.get("derived"), measure=measure,
+               value_fact=value_fact)
+
+
+def _resolve_fact_value(item: LineDict, facts: dict, add) -> str | None:
+    """Replace ``value: {fact: a.b}`` by the fact's value; returns the path (None: a literal value).
+
+    The row's own mapping is rewritten so every later check (and the Row) sees the number the
+    fact holds, exactly as if it had been written there.
+    """
+    value = item.get("value")
+    if not (isinstance(value, dict) and "fact" in value):
+        return None
+    path = value.get("fact")
+    if set(value) != {"fact"} or not isinstance(path, str) or not path:
+        add("value: {fact: PATH} takes one key, fact, naming a dotted path in facts, "
+            "e.g. {fact: objectives.rpo_seconds}", "value")
+        return None
+    try:
+        item["value"] = fact(facts, path)
+    except KeyError:
+        add(f"value: fact {path!r} is not defined in facts{did_you_mean(path, _fact_paths(facts))}", "value")
+        item["value"] = _NO_FACT  # reported once: the shape checks pass over it
+        return None
+    return path
+
+
+#: stands for a ``{fact: ...}`` value whose path is unknown (already reported)
+_NO_FACT = object()
+
+
+def _fact_paths(facts: Any, prefix: str = "") -> list[str]:
+    """Every dotted path in ``facts``: ``objectives``, ``objectives.rpo_seconds``, ..."""
+    paths = []
+    for key, value in (facts.items() if isinstance(facts, dict) else []):
+        path = f"{prefix}{key}"
+        paths.append(path)
+        paths += _fact_paths(value, f"{path}.")
+    return paths
+
+
+def _check_measured_row(item: LineDict, kind: str, add) -> Measure | None:
+    """A measured row: a metric of its kind, a statistic and a window, compared with a number."""
+    for key in ("attribute", "aggregate"):
+        if key in item:
+            add(f"{key!r} does not go with measure (the row compares the measured statistic)", key)
+    measure = parse_measure(item["measure"], kind, lambda message: add(message, "measure"))
+    op_name = item.get("op")
+    if op_name not in MEASURE_OPERATORS:
+        add(f"a measured row compares a number: op must be one of {', '.join(MEASURE_OPERATORS)} "
+            f"(got {plain(op_name)})", "op" if "op" in item else None)
+    value = item.get("value")
+    if value is not _NO_FACT and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        add(f"a measured row needs a number as value (or {{fact: PATH}} naming one), not {plain(value)}",
+            "value" if "value" in item else None)
+    return measure
 
 
 def _role_gives_only_a_region(kind: Any, role: Role, roles: dict[str, Role]) -> bool:
@@ -441,6 +565,8 @@ def _check_attribute_row(item: LineDict, kind: str, add) -> None:
         return
     value = item["value"]
     expects = operator.expects
+    if value is _NO_FACT:
+        return
     if expects == "list" and not isinstance(value, list):
         add(f"op {op_name} needs a list value", "value")
     elif expects == "number" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
@@ -461,6 +587,8 @@ def _check_attribute_row(item: LineDict, kind: str, add) -> None:
             re.compile(str(value))
         except re.error as exc:
             add(f"bad regular expression {value!r}: {exc}", "value")
+    elif operator.value_problem is not None and operator.value_problem(value):
+        add(f"op {op_name} {operator.value_problem(value)}, not {plain(value)}", "value")
     if aggregate is None and attribute is not None:
         _check_operator_fits(kind, attribute, op_name, add)
     if expects == "scalar" and aggregate is None and attribute is not None:
@@ -481,6 +609,7 @@ OPERATORS_FOR_TYPE: dict[str, set[str]] = {
     CIDR: _ANY_VALUE_OPS | {"cidr_eq", "matches"},
     STR_LIST: _ANY_VALUE_OPS | _LIST_OPS,
     INT_LIST: _ANY_VALUE_OPS | _LIST_OPS - {"all_match"},
+    MAP: {"has_key", "key_eq"},
 }
 
 
@@ -495,4 +624,4 @@ def _check_operator_fits(kind: str, attribute: str, op_name: str, add) -> None:
 
 
 _TYPE_WORDS = {STR: "a string", INT: "an integer", NUMBER: "a number", BOOL: "a boolean", CIDR: "a CIDR block",
-               STR_LIST: "a list of strings", INT_LIST: "a list of integers"}
+               STR_LIST: "a list of strings", INT_LIST: "a list of integers", MAP: "a map"}

@@ -8,7 +8,9 @@ import hashlib
 import io
 import json
 
-from dr_audit.report.bundle import MANIFEST, hcl_lines, row_evidence
+import pytest
+
+from dr_audit.report.bundle import MANIFEST, gather_sources, hcl_lines, row_evidence
 from dr_audit.report.csv_report import HEADER, render_csv
 from dr_audit.secrets import MASK, Redactor
 from tests.conftest import AUDIT_CONFIG, install_audit_suite, write_tree
@@ -55,12 +57,13 @@ def test_hcl_lines_come_from_inside_the_root_and_are_masked(tmp_path):
     row = {"id": "R", "clause": "1", "status": "FAIL", "message": "m", "expected": {"op": "eq", "value": 1},
            "terraform": {"status": "violates", "value": 0, "file": "main.tf", "line": 10, "address": "a.b"},
            "live": {"status": "not_consulted"}, "resources": []}
-    evidence = row_evidence(row, root, Redactor(["hunter2-secret"]).text)
+    redactor = Redactor(["hunter2-secret"])
+    evidence = row_evidence(row, gather_sources({"rows": [row]}, root, redactor.text, redactor.data, None))
     texts = [e["text"] for e in evidence["code"]["sources"][0]["lines"]]
     assert f'pw = "{MASK}"' in texts and not any("hunter2" in t for t in texts)
     assert evidence["account"]["sources"] == [] and "lines_not_quoted" not in evidence["code"]
-    unquoted = row_evidence(row, None, Redactor().text, "no redactor")
-    assert unquoted["code"]["sources"][0]["lines"] == [] and unquoted["code"]["lines_not_quoted"] == "no redactor"
+    unquoted = row_evidence(row, {"lines_not_quoted": "no quotes handed over"})
+    assert unquoted["code"]["sources"][0]["lines"] == [] and unquoted["code"]["lines_not_quoted"] == "no quotes handed over"
 
 
 def test_the_bundle_holds_every_report_and_row_with_a_true_manifest_and_no_secret(pytester):
@@ -88,3 +91,83 @@ def test_the_bundle_holds_every_report_and_row_with_a_true_manifest_and_no_secre
     document = json.loads((bundle / "dr-audit.json").read_text())
     assert document["run"]["exit_status"] == 10 and document["run"]["verdict"] == "incomplete"
     assert 'href="dr-audit.csv"' in (bundle / "dr-audit.html").read_text()
+
+
+def run_with_bundle(pytester, name: str, *args: str):
+    """Run the audit suite writing every output, and the bundle, under ``out-<name>/``; returns
+    (result, bundle directory)."""
+    out = pytester.path / f"out-{name}"
+    result = pytester.runpytest_subprocess(
+        "audits", "--dr-policy", "policy.yaml", "-p", "no:cacheprovider", "--dr-checkov", "off",
+        "--dr-json", str(out / "a.json"), "--dr-html", str(out / "a.html"), "--dr-sarif", str(out / "a.sarif"),
+        "--dr-history", str(out / "history"), "--dr-evidence", str(out / "bundle"), *args)
+    return result, out / "bundle"
+
+
+def bundle_files(bundle) -> dict[str, str]:
+    """Every file of a bundle but the manifest, after checking the manifest lists each with its true hash."""
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    files = {p.relative_to(bundle).as_posix(): p for p in bundle.rglob("*") if p.is_file() and p.name != MANIFEST}
+    assert set(manifest) == set(files)
+    for name, path in files.items():
+        data = path.read_bytes()
+        assert manifest[name] == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}, name
+    return {name: path.read_text(encoding="utf-8") for name, path in files.items()}
+
+
+def test_under_xdist_the_bundle_quotes_the_same_masked_terraform_lines_as_serially(pytester):
+    install_audit_suite(pytester.path, AUDIT_CONFIG)
+    write_tree(pytester.path, {"policy.yaml": SECRETS_POLICY, **SECRETS_TERRAFORM})
+    serial_result, serial = run_with_bundle(pytester, "serial", "--dr-mode", "static")
+    parallel_result, parallel = run_with_bundle(pytester, "parallel", "--dr-mode", "static", "-n", "2")
+    assert serial_result.ret == parallel_result.ret == 10
+    serial_files, parallel_files = bundle_files(serial), bundle_files(parallel)
+    evidence = sorted(name for name in serial_files if name.startswith("evidence/"))
+    assert evidence and evidence == sorted(name for name in parallel_files if name.startswith("evidence/"))
+    assert {name: parallel_files[name] for name in evidence} == {name: serial_files[name] for name in evidence}
+    vpc = json.loads(parallel_files["evidence/VPC-NAME.json"])["code"]
+    assert "lines_not_quoted" not in vpc and any('resource "aws_vpc" "main"' in e["text"]
+                                                 for e in vpc["sources"][0]["lines"])
+
+
+#: the account holds the VPC tagged with values built from the Terraform's secrets, and a tag
+#: whose key says it holds a password
+LIVE_ONLY_SECRET = "Live-Only-Pa55word-42"
+ESTATE = """\
+steps:
+  - call: ec2.create_vpc
+    region: eu-west-1
+    args:
+      CidrBlock: 10.0.0.0/16
+      TagSpecifications:
+        - ResourceType: vpc
+          Tags:
+            - {Key: Name, Value: "vpc-%s-%s"}
+            - {Key: db_password, Value: "%s"}
+""" % (SECRETS["sensitive variable used in a tag"], SECRETS["token default"], LIVE_ONLY_SECRET)
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_the_bundle_quotes_the_response_item_each_account_value_came_from_masked(pytester, workers):
+    install_audit_suite(pytester.path, AUDIT_CONFIG + f'dr_estates_dir = "{pytester.path / "estates"}"\n')
+    policy = SECRETS_POLICY.replace("terraform: {root: .}\n", "terraform: {root: .}\nsandbox: {estate: secrets}\n")
+    write_tree(pytester.path, {"policy.yaml": policy, **SECRETS_TERRAFORM, "estates/secrets/estate.yaml": ESTATE})
+    result, bundle = run_with_bundle(pytester, "run", *workers)
+    assert result.ret == 10, result.stdout.str()[-3000:]
+    files = bundle_files(bundle)
+    leaks = [(name, secret) for name, text in files.items()
+             for secret in [*SECRETS.values(), LIVE_ONLY_SECRET] if secret in text]
+    assert not leaks, leaks
+    vpc = json.loads(files["evidence/VPC-NAME.json"])
+    live = vpc["account"]["sources"][0]
+    assert live["id"].startswith("vpc-") and live["region"] == "eu-west-1" and "no_response_excerpt" not in live
+    described = [e for e in live["excerpts"] if e["operation"] == "DescribeVpcs"]
+    assert len(described) == 1 and described[0]["path"].startswith("Vpcs[")
+    item = described[0]["item"]
+    assert (item["VpcId"], item["CidrBlock"], described[0]["region"]) == (live["id"], "10.0.0.0/16", "eu-west-1")
+    assert {"Key": "Name", "Value": f"vpc-{MASK}-{MASK}"} in item["Tags"]
+    assert {"Key": "db_password", "Value": MASK} in item["Tags"]
+    code = vpc["code"]["sources"][0]
+    assert any('resource "aws_vpc" "main"' in e["text"] for e in code["lines"])
+    database = json.loads(files["evidence/RDS-MULTIAZ.json"])["account"]["sources"]
+    assert all(s["excerpts"] or s["no_response_excerpt"] for s in database)  # absent: never an invented quote

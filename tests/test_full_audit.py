@@ -55,9 +55,10 @@ def test_remediated_estate_resolves_every_problem(suite):
     result, report = audit(suite, "--dr-estate", "portforge-remediated")
     assert {p["status"] for p in report["problems"]} == {"RESOLVED"}
     assert report["run"]["terraform"]["root"].endswith("portforge-remediated")
-    # only the written policy's own contradictions remain
-    assert statuses(report, "FAIL") == ["POLICY-REPLICA-LAG-ALARM", "POLICY-RPO-S3"]
-    assert report["summary"]["by_status"]["PASS"] == len(report["rows"]) - 2
+    # only the written policy's own contradictions remain (this suite applies no waivers)
+    contradictions = ["POLICY-FAILOVER-MANUAL-VS-ROUTE53", "POLICY-REPLICA-LAG-ALARM", "POLICY-RPO-S3"]
+    assert statuses(report, "FAIL") == contradictions
+    assert report["summary"]["by_status"]["PASS"] == len(report["rows"]) - len(contradictions)
 
 
 def test_drift_estate_reports_drift_across_kinds_and_which_side_meets(suite):

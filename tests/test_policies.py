@@ -36,13 +36,21 @@ EXPECTED = {
                  "R53-SECONDARY-RECORD", "R53-SECONDARY-TOKYO"]},
     ("megaticket-pilot-light", "megaticket-remediated"): {"FAIL": ["POLICY-TG-HEALTHY-IN-BUDGET"]},
     ("fileflow-hybrid", None): {
-        "DRIFT": ["CF-FAILOVER-STATUS-CODES", "R53-SECONDARY-HEALTH-CHECK", "S3-CRR-DELETE-MARKERS", "S3-CRR-RTC"],
-        "UNDEPLOYED": ["HC-DR-INTERVAL", "HC-DR-PATH", "HC-DR-THRESHOLD", "HC-DR-TYPE"]},
-    ("fileflow-hybrid", "fileflow-remediated"): {},
+        "DRIFT": ["CF-FAILOVER-STATUS-CODES", "KMS-S3-DR-ROTATION", "R53-SECONDARY-HEALTH-CHECK", "S3-CRR-DELETE-MARKERS",
+                  "S3-CRR-RTC"],
+        "FAIL": ["IAM-S3-REPLICATION-ACTIONS", "POLICY-ROUTING-DIAGRAM-VS-STEP4", "POLICY-RTO-DATABASE-IN-SCENARIO",
+                 "POLICY-RTO-S3-VS-DNS-SWITCH", "POLICY-SCENARIO-STEPS-REACH-TOTAL"],
+        "UNDEPLOYED": ["HC-DR-INTERVAL", "HC-DR-PATH", "HC-DR-PORT", "HC-DR-THRESHOLD", "HC-DR-TYPE"],
+        # the missing DR health check's fqdn is aws_lb.dr.dns_name in code: known only after apply
+        "UNKNOWN": ["HC-DR-FQDN"]},
+    # the guide's own contradictions fail on any estate: only the written policy can fix them
+    ("fileflow-hybrid", "fileflow-remediated"): {
+        "FAIL": ["POLICY-ROUTING-DIAGRAM-VS-STEP4", "POLICY-RTO-DATABASE-IN-SCENARIO", "POLICY-RTO-S3-VS-DNS-SWITCH",
+                 "POLICY-SCENARIO-STEPS-REACH-TOTAL"]},
     ("crm-active-active", None): {
         "DRIFT": ["RDS-BACKUP-AWS", "REDIS-FAILOVER-AWS", "REDIS-MULTIAZ-AWS"],
-        "FAIL": ["CF-MONITOR-INTERVAL"]},
-    ("crm-active-active", "crm-remediated"): {},
+        "FAIL": ["CF-LB-EVEN-SPLIT", "CF-MONITOR-INTERVAL", "POLICY-MONITOR-INTERVAL-IN-DETECTION"]},
+    ("crm-active-active", "crm-remediated"): {"FAIL": ["CF-LB-EVEN-SPLIT", "POLICY-MONITOR-INTERVAL-IN-DETECTION"]},
 }
 
 
@@ -81,7 +89,7 @@ def test_terraform_only_rows_are_audited_from_code_and_marked_in_every_output(su
     only_code = [r for r in report["rows"] if r["terraform_only"]]
     assert {r["kind"] for r in only_code} == {"gcp_sql_instance", "gcp_redis_instance", "cloudflare_lb_monitor",
                                               "cloudflare_lb_pool", "cloudflare_load_balancer"}
-    assert len(only_code) == 16
+    assert len(only_code) == 23
     for row in only_code:
         assert row["live"]["status"] == "not_consulted" and "Terraform only" in row["live"]["detail"], row["id"]
         assert row["terraform"]["status"] in ("meets", "violates") and row["terraform"]["file"], row["id"]
@@ -90,7 +98,7 @@ def test_terraform_only_rows_are_audited_from_code_and_marked_in_every_output(su
     assert interval["status"] == "FAIL" and interval["terraform"]["value"] == 60
     assert interval["terraform"]["file"] == "modules/cloudflare-lb/main.tf"
     html = (suite.path / "reports" / "dr-audit.html").read_text()
-    assert html.count('class="badge terraform-only"') == 16
+    assert html.count('class="badge terraform-only"') == 23
     result.stdout.fnmatch_lines(["*CF-MONITOR-INTERVAL*", "*Terraform only: no live collector reads cloudflare*"])
 
 
@@ -103,7 +111,8 @@ def test_live_mode_skips_terraform_only_rows_with_the_reason(suite):
     assert sorted(i for i, s in aws_rows.items() if s != "PASS") == ["RDS-BACKUP-AWS", "REDIS-FAILOVER-AWS",
                                                                        "REDIS-MULTIAZ-AWS"]
     assert all(aws_rows[i] == "FAIL" for i in ("RDS-BACKUP-AWS", "REDIS-FAILOVER-AWS", "REDIS-MULTIAZ-AWS"))
-    result.assert_outcomes(failed=3, passed=15, skipped=16 + 3 + 3)  # + 3 Terraform roots, + checkov's 3
+    # + the policy's own contradiction (monitor interval vs detection); + 3 Terraform roots, + checkov's 3
+    result.assert_outcomes(failed=3 + 1, passed=24, skipped=23 + 3 + 3)
     result.stdout.fnmatch_lines(["SKIPPED*Terraform only: no live collector reads google resources; live mode does not read*"])
 
 

@@ -78,7 +78,7 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path):
 
 
 @pytest.mark.parametrize("change, line, text", [
-    (("kind: rds_instance", "kind: rds_cluster"), 14, "unknown kind 'rds_cluster'"),
+    (("kind: rds_instance", "kind: rds_instanse"), 14, "unknown kind 'rds_instanse'"),
     (("op: eq", "op: equals"), 18, "unknown operator 'equals'"),
     (("attribute: multi_az", "attribute: multiaz"), 17, "rds_instance has no attribute 'multiaz'"),
     (("select: {identifier: db}", "select: {ident: db}"), 16, "select: rds_instance has no attribute 'ident'"),

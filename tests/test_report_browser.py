@@ -73,7 +73,7 @@ def test_the_report_reads_right_and_filters_by_status_in_chromium(browser, as_fo
     Select(browser.find_element(By.ID, "filter-kind")).select_by_visible_text("route53_record")
     assert [r for r in rows if r.is_displayed()] == []  # DRIFT and route53_record: none
     Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("UNDEPLOYED")
-    assert len([r for r in rows if r.is_displayed()]) == 12
+    assert len([r for r in rows if r.is_displayed()]) == 18  # 12 failover and health-checked, 6 targets
 
     drift_table = browser.find_elements(By.CSS_SELECTOR, "#drift tbody tr")
     assert len(drift_table) == document["summary"]["by_status"]["DRIFT"] + document["summary"]["by_status"]["UNDEPLOYED"]
@@ -81,6 +81,12 @@ def test_the_report_reads_right_and_filters_by_status_in_chromium(browser, as_fo
     Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("all")
     browser.find_element(By.CSS_SELECTOR, "#summary .badge[data-status='FAIL']").click()
     assert len([r for r in rows if r.is_displayed()]) == document["summary"]["by_status"]["FAIL"]
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("all")
+    Select(browser.find_element(By.ID, "filter-derived")).select_by_visible_text("derived")
+    derived = [r for r in rows if r.is_displayed()]
+    assert len(derived) == len([r for r in document["rows"] if r["derived"]]) > 0
+    assert all("derived" in r.find_element(By.CSS_SELECTOR, ".badge.derived").text for r in derived[:3])
+    Select(browser.find_element(By.ID, "filter-derived")).select_by_visible_text("all")
 
     browser.execute_script("window.scrollTo(0, 0)")
     shot = html.parent / "dr-audit-report.png"  # beside the report, in the test's own directory

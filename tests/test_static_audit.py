@@ -181,19 +181,20 @@ def test_shipped_policy_on_shipped_fixtures(pytester):
     install_audit_suite(pytester.path)
     result = pytester.runpytest("audits", "--dr-policy", str(POLICY), "--dr-mode", "static", "-p", "no:cacheprovider")
     report = json.loads((pytester.path / "reports" / "dr-audit.json").read_text())
+    # streams and the global table are a manual CLI guide (000 §2.4): the code cannot show them, so
+    # the as-found code violates nothing; the policy's own contradictions are waived
     failing = sorted(r["id"] for r in report["rows"] if r["status"] == "FAIL")
-    assert failing == sorted(["DDB-STREAM-TEAM-CHATS", "DDB-STREAM-VIEW-TEAM-CHATS", "DDB-REPLICA-TOKYO-TEAM-CHATS",
-                              "DDB-STREAM-CHAT-ROOMS", "DDB-STREAM-VIEW-CHAT-ROOMS", "DDB-REPLICA-TOKYO-CHAT-ROOMS",
-                              "POLICY-REPLICA-LAG-ALARM"])
+    assert failing == []
     # the repository's configuration (found from the policy's path) brings policies/waivers.yaml
-    assert [r["id"] for r in report["rows"] if r["status"] == "WAIVED"] == ["POLICY-RPO-S3"]
+    assert sorted(r["id"] for r in report["rows"] if r["status"] == "WAIVED") == [
+        "POLICY-FAILOVER-MANUAL-VS-ROUTE53", "POLICY-REPLICA-LAG-ALARM", "POLICY-RPO-S3"]
     by_status = report["summary"]["by_status"]
     assert by_status["ERROR"] == 0 and by_status["PASS"] >= 100
     manual = [r for r in report["rows"] if r["managed_by"] == "manual"]
     assert manual and all(r["status"] == "UNKNOWN" and not r["checked"] for r in manual)
     assert not any(r["status"] == "PASS" and r["terraform"]["status"] != "meets" and r["kind"] != "policy"
                    for r in report["rows"])
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.ret == pytest.ExitCode.OK
 
 
 def test_xdist_writes_the_same_rows_as_a_serial_run(project):

@@ -5,10 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from dr_audit import arns
+from dr_audit.aws.collecting import GLOBAL, tag_map, unreadable
 from dr_audit.aws.reader import AwsReader, AwsReadError
-from dr_audit.inventory import Inventory
+from dr_audit.inventory import AttributeValue, Inventory, Resource
 from dr_audit.kinds import KINDS
 from dr_audit.kinds.registry import aws_collectors
+from dr_audit.kinds.spec import TAGS
+from dr_audit.terraform.values import Unknown
 
 #: DESIGN.md: bounded concurrency across services and regions
 DEFAULT_CONCURRENCY = 8
@@ -62,7 +66,62 @@ def _read(reader: AwsReader, kind: str, region: str):
         return [], KindReadError(kind, region, unexpected, reader.account_id)
     for resource in resources:
         resource.account = reader.account_id
+    if KINDS[kind].tags:
+        add_tags(reader, kind, resources)
     return resources, None
+
+
+def add_tags(reader: AwsReader, kind: str, resources: list[Resource]) -> None:
+    """Give each resource of ``kind`` its ``tags`` from the Tagging API listing of its region.
+
+    The listing is read once per region (the reader keeps it) and joined by
+    ARN. A resource the listing leaves out has no tags (``{}``): GetResources
+    lists every resource ever tagged of the services it covers. Tags the
+    collector read itself are kept; where no listing can say, tags are
+    Unknown (or Unreadable when the listing failed), never ``{}``.
+    """
+    listings: dict[str, dict | AwsReadError] = {}
+    for resource in resources:
+        if TAGS not in resource.attributes:
+            resource.attributes[TAGS] = AttributeValue(_tags_of(reader, kind, resource, listings))
+
+
+def _tags_of(reader: AwsReader, kind: str, resource: Resource, listings: dict) -> object:
+    subject = f"{resource.address}.{TAGS}"
+    if resource.region != GLOBAL and not isinstance(resource.region, str):
+        return resource.region if isinstance(resource.region, Unknown) else Unknown(subject, "its region is not known")
+    region = reader.global_region if resource.region == GLOBAL else resource.region
+    # before STS has named the account, an id's ARN is built without it and matched on every other field
+    arn = arns.of_resource(kind, resource.address, reader.partition, reader.account_id or "*", region)
+    if arn is None:
+        return Unknown(subject, "no ARN to look its tags up by in the Tagging API")
+    gap = arns.tagging_api_gap(arn)
+    if gap is not None:
+        return Unknown(subject, gap)
+    if region not in listings:
+        listings[region] = _tag_listing(reader, region)
+    listing = listings[region]
+    if isinstance(listing, AwsReadError):
+        return unreadable(listing)
+    return dict(listing.get(arn) or _any_account(listing, arn) or {})
+
+
+def _any_account(listing: dict, arn: str) -> dict | None:
+    """The tags of the listed ARN that is ``arn`` but for its account field (``*``), else None."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[4] != "*":
+        return None
+    return next((tags for listed, tags in listing.items()
+                 if listed.split(":")[:4] == parts[:4] and listed.split(":")[5:] == parts[5:]), None)
+
+
+def _tag_listing(reader: AwsReader, region: str) -> dict | AwsReadError:
+    """ARN -> tags of every resource the Tagging API lists in ``region`` (every page), or the error."""
+    try:
+        mappings = reader.paginate("resourcegroupstaggingapi", region, "get_resources", "ResourceTagMappingList")
+    except AwsReadError as error:
+        return error
+    return {item["ResourceARN"]: tag_map(item.get("Tags")) for item in mappings if "ResourceARN" in item}
 
 
 def collect_accounts(work: list[tuple[AwsReader, dict[str, set[str]]]],

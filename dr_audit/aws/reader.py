@@ -3,7 +3,8 @@
 It owns the clients (guarded read-only, one per service and region, with
 botocore retries and timeouts), reads each (region, service, operation,
 arguments) at most once even when several collectors ask concurrently, and
-keeps a ledger of the calls made so tests and benchmarks can count them.
+keeps a ledger of the calls made so tests and benchmarks can count them,
+and the responses it read (each page once, for the evidence bundle to quote).
 Failures become :class:`AwsReadError`, naming service, region, operation and
 the AWS error code.
 """
@@ -64,6 +65,23 @@ class CallRecord:
     started: float = 0.0  # time.perf_counter() when it was sent, to tell waiting from working
 
 
+@dataclass(frozen=True)
+class ReadResponse:
+    """One response (one page of a paginated read) as received, with the request that asked for it.
+
+    ``body`` is botocore's parsed response; for an error that is an answer (``answers`` of
+    :meth:`AwsReader.call`) it is ``{"Error": {"Code", "Message"}}``. Kept by reference:
+    the items a collector holds are the same objects, so keeping them costs the page wrappers.
+    """
+
+    service: str
+    region: str
+    operation: str  # the API name: DescribeDBInstances
+    arguments: dict
+    body: dict
+    page: int = 1
+
+
 @dataclass
 class ReaderSettings:
     """How clients are built: endpoint, retries, timeouts, page size."""
@@ -113,6 +131,8 @@ class AwsReader:
         self._results: dict[tuple, Future] = {}
         self._lock = threading.Lock()
         self.ledger: list[CallRecord] = []
+        #: (service, region, API operation) -> the responses read, in the order they came
+        self._responses: dict[tuple[str, str, str], list[ReadResponse]] = {}
         self._next_slot: dict[str, float] = {}
         #: (start, end) of every wait for a service's rate limit, beside the calls' own times
         self.paced: list[tuple[float, float]] = []
@@ -194,6 +214,14 @@ class AwsReader:
         with self._lock:
             self.ledger.append(record)
 
+    def _keep(self, service: str, region: str, operation: str, arguments: dict, body: dict, page: int = 1) -> None:
+        """Keep one response read (once per read: ``_once`` de-duplicates the reads themselves).
+        Its items stay the objects the collectors hold; only the HTTP metadata is left out."""
+        kept = {key: value for key, value in body.items() if key != "ResponseMetadata"}
+        response = ReadResponse(service, region, operation, dict(arguments), kept, page)
+        with self._lock:
+            self._responses.setdefault((service, region, operation), []).append(response)
+
     def _send(self, service: str, region: str, operation: str, method: Callable, arguments: dict,
               answers: tuple[str, ...] = ()) -> Any:
         self._pace(service)
@@ -203,8 +231,11 @@ class AwsReader:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
             code, message = _error_code(error)
             self._record(region, service, operation, arguments, started, code, expected=code in answers)
+            if code in answers:  # "there is none" is evidence too: the bundle quotes it
+                self._keep(service, region, operation, arguments, {"Error": {"Code": code, "Message": message}})
             raise AwsReadError(service, region, operation, code, message) from None
         self._record(region, service, operation, arguments, started)
+        self._keep(service, region, operation, arguments, response)
         return response
 
     def call(self, service: str, region: str, operation: str, answers: tuple[str, ...] = (), **arguments: Any) -> dict:
@@ -249,8 +280,18 @@ class AwsReader:
                 self._record(region, service, name, arguments, started, code, number)
                 raise AwsReadError(service, region, name, code, message) from None
             self._record(region, service, name, arguments, started, page=number)
+            self._keep(service, region, name, arguments, page, number)
             items.extend(_dig(page, result_key))
 
     def calls(self) -> list[CallRecord]:
         with self._lock:
             return list(self.ledger)
+
+    def responses(self, service: str | None = None, region: str | None = None,
+                  operation: str | None = None) -> list[ReadResponse]:
+        """The responses this reader read (every page, answered errors included), optionally only
+        those of ``service``, ``region`` and ``operation`` (the API name, ``DescribeDBInstances``)."""
+        with self._lock:
+            return [response for (kept_service, kept_region, kept_operation), kept in self._responses.items()
+                    if service in (None, kept_service) and region in (None, kept_region)
+                    and operation in (None, kept_operation) for response in kept]

@@ -10,7 +10,7 @@ grants (``python -m dr_audit.iam`` prints it), so a test can compare the two.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 #: botocore operation-name prefixes of read operations; anything else is refused at registration
 READ_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Search", "Lookup")
@@ -19,29 +19,34 @@ READ_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Search", "Lookup")
 #: reads the audit itself makes whatever kinds are registered (who am I)
 BASE_READS: dict[str, dict[str, str]] = {"sts": {"GetCallerIdentity": "sts:GetCallerIdentity"}}
 
-#: read sets registered besides the kinds' (purpose, {service: {operation: IAM action}})
-_EXTRA_READS: list[tuple[str, dict[str, dict[str, str]]]] = []
+#: read sets registered besides the kinds': (purpose, {service: {operation: IAM action}}, needed_by)
+_EXTRA_READS: list[tuple[str, dict[str, dict[str, str]], Callable[[Any], bool] | None]] = []
 _cached: tuple[tuple, dict[str, dict[str, str]]] | None = None
 
 
-def register_reads(purpose: str, table: dict[str, dict[str, str]]) -> None:
+def register_reads(purpose: str, table: dict[str, dict[str, str]],
+                   needed_by: Callable[[Any], bool] | None = None) -> None:
     """Allow the read operations in ``table`` (``{service: {operation: IAM action}}``) for ``purpose``.
 
-    For reads that belong to no kind (measurements, for example). Raises
-    ValueError for an operation whose name says it writes: the allowlist only
-    ever grows by reads.
+    For reads that belong to no kind (measurements, for example). ``needed_by``
+    tells from a loaded policy whether its audit makes these reads (None: every
+    audit may), so the least-privilege IAM policy of a policy that does not
+    need them leaves them out. Raises ValueError for an operation whose name
+    says it writes: the allowlist only ever grows by reads.
     """
     for service, operations in table.items():
         for operation, action in operations.items():
             if not operation.startswith(READ_PREFIXES) or ":" not in action:
                 raise ValueError(f"{purpose}: {service}:{operation} ({action}) is not a read operation")
-    if (purpose, table) not in _EXTRA_READS:
-        _EXTRA_READS.append((purpose, table))
+    if not any(p == purpose and t == table for p, t, _ in _EXTRA_READS):
+        _EXTRA_READS.append((purpose, table, needed_by))
 
 
-def extra_reads() -> list[dict[str, dict[str, str]]]:
-    """The read sets registered with :func:`register_reads`, in registration order."""
-    return [table for _, table in _EXTRA_READS]
+def extra_reads(policies: list | None = None) -> list[dict[str, dict[str, str]]]:
+    """The read sets registered with :func:`register_reads`, in registration order: all of them,
+    or (given loaded policies) those some of these policies need."""
+    return [table for _, table, needed_by in _EXTRA_READS
+            if policies is None or needed_by is None or any(needed_by(p) for p in policies)]
 
 
 def read_operations() -> dict[str, dict[str, str]]:
@@ -57,7 +62,7 @@ def read_operations() -> dict[str, dict[str, str]]:
     key = (version(), len(_EXTRA_READS))
     if _cached is None or _cached[0] != key:
         merged: dict[str, dict[str, str]] = {}
-        for table in [BASE_READS, kind_reads()] + [t for _, t in _EXTRA_READS]:
+        for table in [BASE_READS, kind_reads(), *extra_reads()]:
             for service, operations in table.items():
                 merged.setdefault(service, {}).update(operations)
         _cached = (key, {service: merged[service] for service in sorted(merged)})

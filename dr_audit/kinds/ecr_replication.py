@@ -45,6 +45,7 @@ def ecr_replication(reader: AwsReader, region: str) -> list[Resource]:
 
 KIND = declare_kind(
     "ecr_replication", "regional", "A registry's replication configuration (one per registry and region).",
+    tags=False,  # a registry's replication configuration cannot be tagged
     attributes={
         "destination_regions": (STR_LIST, "regions any rule replicates to"),
         "rules": (ANY, "list of {destinations: [regions], prefixes: [repository prefixes]}"),

@@ -95,6 +95,7 @@ def _listed(value: Any) -> list:
 
 KIND = declare_kind(
     "iam_role_policy", "global", "An inline policy of an IAM role.",
+    tags=False,  # an inline policy cannot be tagged
     attributes={
         "name": (STR, "policy name"),
         "role": (STR, "name of the role it belongs to"),

@@ -27,6 +27,7 @@ def kms_aliases(reader: AwsReader, region: str) -> list[Resource]:
 
 KIND = declare_kind(
     "kms_alias", "regional", "A KMS key alias.",
+    tags=False,  # a KMS alias cannot be tagged (its key can)
     attributes={
         "name": (STR, "alias name, alias/..."),
     },

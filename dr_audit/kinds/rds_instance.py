@@ -9,8 +9,8 @@ from dr_audit import arns
 from dr_audit.aws.collecting import first_reason, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource
-from dr_audit.kinds.spec import BOOL, INT, STR, StateRule, declare_kind
-from dr_audit.terraform.reading import Reader, value_of
+from dr_audit.kinds.spec import BOOL, INT, STR, STR_LIST, StateRule, declare_kind
+from dr_audit.terraform.reading import Reader, given, value_of
 from dr_audit.terraform.values import Ref, Unknown
 
 
@@ -77,7 +77,46 @@ def rds_instance(r: Reader) -> dict:
             "replicate_source_region": source_region,
             "storage_encrypted": _storage_encrypted(r, replica),
             "kms_key_region": _kms_key_region(r, replica),
-            "deletion_protection": r.arg("deletion_protection", False)}
+            "deletion_protection": r.arg("deletion_protection", False),
+            "backup_replication_regions": _backup_replication_regions(r)}
+
+
+def _backup_replication_regions(r: Reader) -> AttributeValue:
+    """The provider regions of the ``aws_db_instance_automated_backups_replication`` resources whose
+    ``source_db_instance_arn`` names this instance (the resource's region is the destination)."""
+    regions = []
+    for replication in r.by_type.get("aws_db_instance_automated_backups_replication", []):
+        names = _names_instance(r, replication)
+        if names is None:
+            return AttributeValue(Unknown(f"{replication.address}.source_db_instance_arn",
+                                          f"{replication.address} may replicate it: its source is unresolved"),
+                                  replication.file, replication.line)
+        if names:
+            if not isinstance(replication.region, str):
+                return AttributeValue(Unknown(f"{replication.address} region", "its provider region is unresolved"),
+                                      replication.file, replication.line)
+            regions.append(replication.region)
+    if not regions:
+        return r.at_block([], "no aws_db_instance_automated_backups_replication names it")
+    return r.at_block(sorted(set(regions)), "regions of its aws_db_instance_automated_backups_replication resources")
+
+
+def _names_instance(r: Reader, replication) -> bool | None:
+    """Whether a replication's ``source_db_instance_arn`` names this instance: True, False, or None when unresolved."""
+    evidence = given(replication, "source_db_instance_arn")
+    if evidence is None:
+        return False
+    if isinstance(evidence.value, Ref):
+        return evidence.value.address == r.instance.address
+    if not isinstance(evidence.value, str):
+        return None
+    parsed = arns.rds_instance(evidence.value)
+    if parsed is None:
+        return False  # not an instance ARN: it names no instance
+    own = r.given("identifier")
+    if own is None or not isinstance(own.value, str):
+        return None
+    return parsed == (own.value, r.instance.region)
 
 
 def _kms_key_region(r: Reader, replica: bool) -> AttributeValue:
@@ -125,8 +164,16 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
             db_subnet_group=(db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
             is_read_replica=bool(source), replicate_source_identifier=source_id,
             replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted")),
-            kms_key_region=arns.region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection"))))
+            kms_key_region=arns.region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection")),
+            backup_replication_regions=_backup_replication_destinations(db)))
     return found
+
+
+def _backup_replication_destinations(db: dict) -> list[str]:
+    """The sorted regions its automated backups are replicated to: the region of each replicated
+    backup's ARN in ``DBInstanceAutomatedBackupsReplications`` (so no read per region is needed)."""
+    return sorted({region for region in (arns.region(r.get("DBInstanceAutomatedBackupsArn"))
+                                         for r in db.get("DBInstanceAutomatedBackupsReplications") or []) if region})
 
 
 def _replication_state(db: dict) -> str | None:
@@ -156,6 +203,7 @@ KIND = declare_kind(
         "storage_encrypted": (BOOL, "storage encryption"),
         "kms_key_region": (STR, "region of the KMS key that encrypts its storage, none when unset"),
         "deletion_protection": (BOOL, "deletion protection"),
+        "backup_replication_regions": (STR_LIST, "regions its automated backups are replicated to"),
     },
     terraform={"aws_db_instance": rds_instance},
     service="rds", collect=rds_instances,

@@ -26,10 +26,11 @@ ENTRY_POINT_GROUP = "dr_audit.kinds"
 #: the built-in kinds, one module each under dr_audit/kinds/
 BUILTIN_MODULES = (
     "vpc", "subnet", "nat_gateway", "internet_gateway", "route_table", "load_balancer", "lb_target_group",
-    "autoscaling_group", "eks_cluster", "eks_node_group", "rds_instance", "elasticache_replication_group",
+    "autoscaling_group", "eks_cluster", "eks_node_group", "rds_instance", "rds_cluster", "rds_global_cluster",
+    "elasticache_replication_group",
     "dynamodb_table", "s3_bucket", "cognito_user_pool", "ecr_repository", "ecr_replication",
     "secretsmanager_secret", "cloudfront_distribution", "route53_zone", "route53_record", "route53_health_check",
-    "acm_certificate", "kms_alias", "iam_role", "iam_role_policy", "cloudwatch_alarm",
+    "acm_certificate", "kms_alias", "kms_key", "backup_plan", "backup_vault", "efs_file_system", "iam_role", "iam_role_policy", "cloudwatch_alarm",
     "gcp_sql_instance", "gcp_redis_instance", "cloudflare_lb_monitor", "cloudflare_lb_pool",
     "cloudflare_load_balancer",
 )

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 #: attribute value types, as checked by the policy validator
-STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, ANY = (
-    "str", "int", "number", "bool", "cidr", "list[str]", "list[int]", "any")
-VALUE_TYPES = (STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, ANY)
+STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, MAP, ANY = (
+    "str", "int", "number", "bool", "cidr", "list[str]", "list[int]", "map[str]", "any")
+VALUE_TYPES = (STR, INT, NUMBER, BOOL, CIDR, STR_LIST, INT_LIST, MAP, ANY)
 
 #: the provider whose account the live audit reads; kinds of any other
 #: provider are audited from Terraform only (policy x code)
@@ -27,6 +27,13 @@ LIVE_PROVIDER = "aws"
 POLICY_KIND = "policy"
 
 SCOPES = ("regional", "global")
+
+#: the attribute every taggable kind has (see ``Kind.tags``)
+TAGS = "tags"
+TAGS_DOC = ("the resource's tags, key -> value (Terraform: its tags over the provider's default_tags; "
+            "the account: the Resource Groups Tagging API)")
+#: the read that gives every taggable kind its tags in the account: one listing per region
+TAGGING_READS = {"resourcegroupstaggingapi": {"GetResources": "tag:GetResources"}}
 
 
 class KindError(ValueError):
@@ -74,6 +81,9 @@ class Kind:
     reads the kind in one region through ``service``; ``reads`` lists every
     read operation it may call, ``{service: {operation: IAM action}}``.
     ``states`` says which states count, keyed by the kind or ``kind.part``.
+    ``tags`` (default: True for kinds of :data:`LIVE_PROVIDER`) gives the kind
+    the :data:`TAGS` attribute, read by both collectors for every such kind;
+    False for things that cannot be tagged (a DNS record, an inline policy).
     """
 
     name: str
@@ -86,6 +96,19 @@ class Kind:
     collect: Collector | None = None
     reads: dict[str, dict[str, str]] = field(default_factory=dict)
     states: dict[str, StateRule] = field(default_factory=dict)
+    tags: bool | None = None
+
+    def __post_init__(self) -> None:
+        # frozen: the defaults are settled once, here, so every view of the kind agrees
+        tagged = self.provider == LIVE_PROVIDER if self.tags is None else bool(self.tags)
+        object.__setattr__(self, "tags", tagged)
+        if tagged and TAGS not in self.attributes:
+            object.__setattr__(self, "attributes", {**self.attributes, TAGS: AttributeSpec(MAP, TAGS_DOC)})
+        if tagged and self.collect is not None:  # the account's tags come from the Tagging API's listing
+            reads = {service: dict(operations) for service, operations in self.reads.items()}
+            for service, operations in TAGGING_READS.items():
+                reads.setdefault(service, {}).update(operations)
+            object.__setattr__(self, "reads", reads)
 
     @property
     def terraform_only(self) -> bool:
@@ -97,8 +120,10 @@ def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple
                  provider: str = LIVE_PROVIDER, terraform: dict[str, TerraformMapping] | None = None,
                  service: str | None = None, collect: Collector | None = None,
                  reads: dict[str, dict[str, str]] | None = None,
-                 states: dict[str, StateRule] | None = None) -> Kind:
+                 states: dict[str, StateRule] | None = None, tags: bool | None = None) -> Kind:
     """A :class:`Kind` from plain values: ``attributes`` as ``{name: (type, doc)}``.
+
+    ``tags`` (None: True for AWS kinds) adds the ``tags`` map attribute.
 
     Raises :class:`KindError` for a declaration that cannot work: an unknown
     scope or attribute type, a collector without its service or reads, a
@@ -106,7 +131,7 @@ def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple
     """
     kind = Kind(name, scope, doc, {k: AttributeSpec(*v) for k, v in attributes.items()}, provider,
                 dict(terraform or {}), service, collect, {s: dict(o) for s, o in (reads or {}).items()},
-                dict(states or {}))
+                dict(states or {}), tags)
     problems = declaration_problems(kind)
     if problems:
         raise KindError(f"kind {name!r}: " + "; ".join(problems))
@@ -126,7 +151,8 @@ def declaration_problems(kind: Kind) -> list[str]:
     if kind.collect is not None:
         if kind.terraform_only:
             problems.append(f"provider {kind.provider!r} is never read from the account: it cannot have a collector")
-        if not kind.service or not kind.reads:
+        own_reads = {service for service in kind.reads if service not in TAGGING_READS}
+        if not kind.service or not own_reads:
             problems.append("a collector needs its service and the read operations it calls")
     from dr_audit.aws.readonly import READ_PREFIXES  # readonly's users import the kinds
 
@@ -134,6 +160,9 @@ def declaration_problems(kind: Kind) -> list[str]:
         for operation, action in operations.items():
             if not operation.startswith(READ_PREFIXES) or ":" not in action:
                 problems.append(f"{service}:{operation} is not a read operation: a kind only reads")
+    tags = kind.attributes.get(TAGS)
+    if kind.tags and tags is not None and tags.type != MAP:
+        problems.append(f"attribute {TAGS!r} of a taggable kind must be {MAP}, not {tags.type}")
     for key in kind.states:
         if key != kind.name and not key.startswith(kind.name + "."):
             problems.append(f"state rule {key!r} belongs to another kind")

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 HEADER = ("id", "clause", "severity", "status", "code_value", "code_location", "account_value",
-          "account_location", "message", "waiver")
+          "account_location", "message", "waiver", "derived")
 
 
 def _cell(value: Any) -> str:
@@ -49,5 +49,5 @@ def render_csv(document: dict[str, Any]) -> str:
         writer.writerow([row["id"], row["clause"], row["severity"], row["status"],
                          "" if code["status"] == "not_consulted" else _cell(code.get("value")), _code_location(code),
                          "" if live["status"] == "not_consulted" else _cell(live.get("value")), _account_location(live),
-                         row["message"], _waiver(row, waivers)])
+                         row["message"], _waiver(row, waivers), row.get("derived") or ""])
     return out.getvalue()

@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dr_audit.report.presentation import console_url, exit_words, file_url, natural_key, readable_text, words
+from dr_audit.report.series_chart import series_chart
 from dr_audit.report.trend import CHART_STATUSES, chart
 
 #: chart fills per status, the same hues as the report's badges (darker, to read on white)
@@ -24,7 +25,7 @@ def _natural_sort(items: Any, attribute: str | None = None) -> list:
 _ENV = Environment(loader=PackageLoader("dr_audit", "report/templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True))
 _ENV.filters.update(words=words, readable=readable_text, console_url=console_url, exit_words=exit_words, natural_sort=_natural_sort,
-                    file_url=lambda path, line, link: file_url(link, path, line))
+                    file_url=lambda path, line, link: file_url(link, path, line), series_chart=series_chart)
 
 
 def render_html(document: dict[str, Any], trend_runs: list[dict[str, Any]] | None = None,

@@ -14,6 +14,7 @@ from dr_audit.checkov.runner import CheckovRun
 from dr_audit.findings import Finding, SourceState, Status
 from dr_audit.inventory import Inventory
 from dr_audit.kinds import KINDS
+from dr_audit.measured import measured_beside
 from dr_audit.model import Policy, Row
 from dr_audit.terraform.values import Unknown
 
@@ -91,6 +92,9 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
     for row, data in zip(policy.rows, rows):
         data["checkov"] = row_column(policy, row, findings[row.id], checkov)
         data["live"]["account"] = _live_account(row, data["live"], run)
+        beside = measured_beside(row, policy.rows, findings)
+        if beside:  # a coherence row shows what the account measured against the same facts
+            data["measured_beside"] = _jsonable(beside)
     by_status = Counter(r["status"] for r in rows)
     problems = []
     for problem in policy.problems.values():
@@ -105,7 +109,8 @@ def build_report(policy: Policy, findings: dict[str, Finding], terraform: Invent
         "schema": SCHEMA,
         "run": {**run, "tool_version": __version__, "policy": {
             "name": policy.name, "title": policy.title, "path": policy.path, "sha256": policy.sha256,
-            "version": policy.version},
+            "version": policy.version,
+            "verbatim_clauses": list(policy.verbatim_clauses) if policy.verbatim_clauses is not None else None},
             "regions": {name: role.region for name, role in policy.roles.items()}},
         "summary": {"rows": len(rows), "by_status": {s.value: by_status.get(s.value, 0) for s in Status}},
         "inputs": {"terraform_files": list(terraform.files) if terraform else [],
@@ -150,8 +155,10 @@ def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
         "id": row.id, "clause": row.clause, "section": row.section, "title": row.title, "kind": row.kind,
         "role": row.role, "region": region, "resource": row.resource_label(), "attribute": row.attribute,
         "aggregate": row.aggregate,
-        "expected": {"op": row.op or row.comparator, "value": _jsonable(row.value if row.op else row.args)},
-        "managed_by": row.managed_by, "severity": row.severity, "problem": row.problem,
+        "expected": {"op": row.op or row.comparator, "value": _jsonable(row.value if row.op else row.args),
+                     **({"fact": row.value_fact} if row.value_fact else {})},
+        "measure": row.measure.to_dict() if row.measure is not None else None,
+        "managed_by": row.managed_by, "severity": row.severity, "problem": row.problem, "derived": row.derived,
         "terraform_only": row.kind in KINDS and KINDS[row.kind].terraform_only,
         "terraform": terraform, "live": live,
         "resources": [_jsonable(check.to_dict()) for check in finding.terraform.resources + finding.live.resources],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from dr_audit.report.atomic import write_atomically
 from dr_audit.report.bundle import write_bundle
@@ -43,10 +43,11 @@ def describe_run(document: dict[str, Any], exit_status: int, environ: Mapping[st
 
 
 def write_outputs(paths: OutputPaths, document: dict[str, Any], json_text: str, repo_root: Path,
-                  redact: Callable[[str], str] | None) -> None:
+                  evidence_sources: dict[str, Any] | None) -> None:
     """Write the HTML (with the trend of the history's runs and a link to the CSV), SARIF and CSV,
-    and the evidence bundle when asked. ``document`` is masked already; ``redact`` masks the
-    Terraform lines the bundle quotes (None: the bundle quotes no lines, it cannot mask them)."""
+    and the evidence bundle when asked. ``document`` is masked already; ``evidence_sources`` is
+    what the bundle quotes, masked where it was gathered (``bundle.gather_sources``; None: the
+    bundle quotes no Terraform line or response, and says so)."""
     run = document["run"]
     trend = with_current(recent_runs(paths.history, run["policy"]["name"], run["mode"]), document)
     csv_href = Path(os.path.relpath(paths.csv, paths.html.parent)).as_posix()
@@ -59,7 +60,5 @@ def write_outputs(paths: OutputPaths, document: dict[str, Any], json_text: str, 
     write_atomically(paths.csv, texts["dr-audit.csv"])
     if paths.evidence is not None:
         texts["dr-audit.html"] = render_html(document, trend, "dr-audit.csv")  # the CSV beside it in the bundle
-        root = (run.get("terraform") or {}).get("root")
-        note = None if redact else "this process holds no redactor for the Terraform's secrets (a run with -n)"
-        write_bundle(paths.evidence, document, texts, Path(root) if root and redact else None,
-                     redact or (lambda text: text), note)
+        write_bundle(paths.evidence, document, texts, evidence_sources if evidence_sources is not None else {
+            "lines_not_quoted": "no process that read the evidence handed its quotes to the one writing the bundle"})

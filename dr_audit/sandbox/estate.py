@@ -25,7 +25,9 @@ from dr_audit.yaml_lines import load_yaml_with_lines
 
 _REF = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 SHIMS = {"pin_distribution_id": lambda distribution_id, pinned: moto_shims.pin_distribution_id(
-    SANDBOX_ACCOUNT, distribution_id, pinned)}
+    SANDBOX_ACCOUNT, distribution_id, pinned),
+         # timestamps relative to the seeding: PutMetricData itself takes only absolute ones
+         "put_metric_series": lambda **args: moto_shims.put_metric_series(SANDBOX_ACCOUNT, **args)}
 
 
 @dataclass

@@ -25,6 +25,30 @@ shapes with Stubber in the tests.
 - DynamoDB legacy global tables (version 2017.11.29): moto lacks
   CreateGlobalTable, ListGlobalTables and DescribeGlobalTable. The shim keeps
   each global table's replication group on every member region's backend.
+- CloudWatch percentiles: moto answers an extended statistic (``p99``) with
+  no value and fails to serialize it. The shim computes the percentile of the
+  period's datapoints (nearest rank), as CloudWatch does for raw values.
+- CloudWatch series relative to now: an estate is seeded at run time, so
+  :func:`put_metric_series` writes a metric's datapoints hours before the
+  seeding (PutMetricData itself takes only absolute timestamps), and can
+  replace what an extended estate wrote.
+- KMS multi-Region replicas: moto's ReplicateKey copies the key shallowly, so
+  the primary and its replicas share one ``MultiRegionConfiguration`` and
+  describing a replica turns the primary into a replica too, and the replica
+  shares the primary's aliases. The shim gives every key of the set its own
+  configuration (PRIMARY or REPLICA, all replicas) and the replica no alias.
+- Tagging API: moto's GetResources leaves out EKS clusters and node groups,
+  ECR repositories and Route 53 hosted zones and health checks, which AWS
+  lists. The shim adds their tagged resources (Route 53's in the partition's
+  global region), so a sandbox resource's tags are what AWS would list.
+- EFS replication: moto lacks CreateReplicationConfiguration and
+  DescribeReplicationConfigurations. The shim creates the destination file
+  system in its region (as AWS does) and keeps each configuration, its
+  destinations ENABLED, on the source region's backend.
+- RDS automated-backup replication: moto lacks
+  StartDBInstanceAutomatedBackupsReplication. The shim, called in the
+  destination region as AWS requires, lists the replicated backups' ARN (in
+  that region) in the source instance's ``DBInstanceAutomatedBackupsReplications``.
 """
 
 from __future__ import annotations
@@ -48,6 +72,11 @@ def apply_shims() -> None:
         _s3_paginated_bucket_list()
         _acm_issue_requested_certificates()
         _dynamodb_legacy_global_tables()
+        _cloudwatch_percentiles()
+        _kms_replica_keys_own_configuration()
+        _efs_replication_configurations()
+        _tagging_api_lists_eks_ecr_route53()
+        _rds_automated_backups_replication()
         _applied = True
 
 
@@ -233,3 +262,199 @@ def pin_distribution_id(account_id: str, distribution_id: str, pinned: str) -> N
     distribution.distribution_id = distribution.id = pinned
     distribution.arn = distribution.arn.rsplit("/", 1)[0] + "/" + pinned
     backend.distributions[pinned] = distribution
+
+
+def percentile(values: list[float], rank: float) -> float | None:
+    """The nearest-rank percentile ``rank`` (0-100] of ``values``; None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    index = max(0, min(len(ordered) - 1, -(-len(ordered) * rank // 100) - 1))
+    return ordered[int(index)]
+
+
+def _cloudwatch_percentiles() -> None:
+    import re
+
+    from moto.cloudwatch.models import Statistics
+
+    original = Statistics.get_statistics_for_type
+    extended = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
+
+    def get_statistics_for_type(self, stat: str) -> Any:
+        found = extended.match(stat or "")
+        if found is None:
+            return original(self, stat)
+        return percentile(self.metric_single_values_list, float(found.group(1)))
+
+    Statistics.get_statistics_for_type = get_statistics_for_type
+
+
+def put_metric_series(account_id: str, region: str, namespace: str, metric: str, dimensions: dict[str, str],
+                      hours: float, every_minutes: int, baseline: float, spikes: list[dict] | None = None,
+                      unit: str | None = None, replace: bool = False, now: Any = None) -> int:
+    """Write a metric's datapoints for the last ``hours``, one every ``every_minutes``.
+
+    Each point is ``baseline`` unless a spike ``{hours_ago, minutes, value}`` covers
+    it. ``replace`` first removes the series' earlier datapoints (an estate that
+    extends another changes what it measured). Returns the number of points written.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    backend = cloudwatch_backends[account_id][region]
+    wanted = sorted(dimensions.items())
+    if replace:
+        backend.metric_data = [d for d in backend.metric_data if not (
+            d.namespace == namespace and d.name == metric
+            and sorted((x.name, x.value) for x in d.dimensions) == wanted)]
+    # moto keeps naive UTC timestamps (as its request parser gives them)
+    end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    step = timedelta(minutes=every_minutes)
+    data = []
+    moment = end - timedelta(hours=hours)
+    while moment < end:
+        value = baseline
+        for spike in spikes or []:
+            begins = end - timedelta(hours=spike["hours_ago"])
+            if begins <= moment < begins + timedelta(minutes=spike["minutes"]):
+                value = spike["value"]
+        data.append({"MetricName": metric, "Timestamp": moment, "Value": float(value), "Unit": unit,
+                     "Dimensions": [{"Name": k, "Value": v} for k, v in wanted]})
+        moment += step
+    backend.put_metric_data(namespace, data)
+    return len(data)
+
+
+def _kms_replica_keys_own_configuration() -> None:
+    import copy
+
+    from moto.kms.models import KmsBackend, kms_backends
+
+    original = KmsBackend.replicate_key
+
+    def replicate_key(self, key_id: str, replica_region: str) -> Any:
+        replica = original(self, key_id, replica_region)
+        replica.aliases, replica.grants = {}, {}  # aliases and grants are regional: a replica starts with none
+        shared = copy.deepcopy(replica.multi_region_configuration)
+        for member in [shared["PrimaryKey"], *shared["ReplicaKeys"]]:
+            backend = kms_backends[self.account_id][member["Region"]]
+            key = backend.keys.get(replica.id)
+            if key is not None:
+                role = "PRIMARY" if member is shared["PrimaryKey"] else "REPLICA"
+                key.multi_region_configuration = {**copy.deepcopy(shared), "MultiRegionKeyType": role}
+        return replica
+
+    KmsBackend.replicate_key = replicate_key
+
+
+def _efs_replication_configurations() -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from moto.efs import urls
+    from moto.efs.models import efs_backends
+    from moto.efs.responses import EFSResponse
+
+    def configurations(handler: Any) -> list:
+        backend = efs_backends[handler.current_account][handler.region]
+        return backend.__dict__.setdefault("shim_replication_configurations", [])
+
+    def create_replication_configuration(self) -> Any:
+        source_id = self._get_param("SourceFileSystemId")
+        source = self.efs_backend.file_systems_by_id[source_id]
+        destinations = []
+        for wanted in self._get_param("Destinations") or []:
+            target = efs_backends[self.current_account][wanted["Region"]]
+            destination_id = wanted.get("FileSystemId") or target.create_file_system(
+                creation_token=f"replica-of-{source_id}", performance_mode="generalPurpose",
+                encrypted=True, kms_key_id=wanted.get("KmsKeyId"), throughput_mode="bursting",
+                provisioned_throughput_in_mibps=0, availability_zone_name=wanted.get("AvailabilityZoneName"),
+                backup=False, tags=[]).file_system_id
+            destinations.append({"Status": "ENABLED", "FileSystemId": destination_id, "Region": wanted["Region"]})
+        described = {"SourceFileSystemId": source_id, "SourceFileSystemRegion": self.region,
+                     "SourceFileSystemArn": source.file_system_arn, "OriginalSourceFileSystemArn": source.file_system_arn,
+                     "CreationTime": datetime.now(timezone.utc).timestamp(), "Destinations": destinations}
+        configurations(self).append(described)
+        return json.dumps(described), {"Content-Type": "application/json"}
+
+    def describe_replication_configurations(self) -> Any:
+        wanted = self._get_param("FileSystemId")
+        found = [c for c in configurations(self) if wanted in (None, c["SourceFileSystemId"])]
+        return json.dumps({"Replications": found}), {"Content-Type": "application/json"}
+
+    # the server builds its routes from these paths when EFS is first called
+    urls.url_paths["/2015-02-01/file-systems/<file_system_id>/replication-configuration"] = urls.response.dispatch
+    urls.url_paths["/2015-02-01/file-systems/replication-configurations"] = urls.response.dispatch
+    EFSResponse.create_replication_configuration = create_replication_configuration
+    EFSResponse.describe_replication_configurations = describe_replication_configurations
+
+
+def _tagging_api_lists_eks_ecr_route53() -> None:
+    from moto.core.resource_tagging import TaggedResource, make_tag_matcher
+    from moto.ecr.models import ecr_backends
+    from moto.eks.models import eks_backends
+    from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
+    from moto.route53.models import route53_backends
+    from moto.utilities.utils import get_partition
+
+    from dr_audit.partitions import global_region_of
+
+    def tagged(account_id: str, region: str) -> Any:
+        """The tagged EKS, ECR and Route 53 resources of one account and region, as moto's listing holds them."""
+        if region in eks_backends.get(account_id, {}):
+            for cluster in eks_backends[account_id][region].clusters.values():
+                yield TaggedResource(cluster.arn, dict(cluster.tags or {}), "eks:cluster")
+                for group in cluster.nodegroups.values():
+                    yield TaggedResource(group.arn, dict(group.tags or {}), "eks:nodegroup")
+        if region in ecr_backends.get(account_id, {}):
+            backend = ecr_backends[account_id][region]
+            for repository in backend.repositories.values():
+                yield TaggedResource(repository.arn, backend.tagger.get_tag_dict_for_resource(repository.arn),
+                                     "ecr:repository")
+        partition = get_partition(region)
+        if region == global_region_of(partition):
+            backend = route53_backends.get(account_id, {}).get(partition) if account_id in route53_backends else None
+            for resource_id, tags in (backend.resource_tags.items() if backend is not None else []):
+                kind = "hostedzone" if resource_id in backend.zones else "healthcheck"
+                yield TaggedResource(f"arn:{partition}:route53:::{kind}/{resource_id}", dict(tags), f"route53:{kind}")
+
+    listed = ResourceGroupsTaggingAPIBackend._get_resources_generator
+
+    def with_more(self, tag_filters=None, resource_type_filters=None, resource_arn_list=None):
+        yield from listed(self, tag_filters=tag_filters, resource_type_filters=resource_type_filters,
+                          resource_arn_list=resource_arn_list)
+        matches = make_tag_matcher(tag_filters)
+        for resource in tagged(self.account_id, self.region_name):
+            service = resource.resource_type.split(":")[0]
+            if resource.tags and matches(resource.tags) and (
+                    not resource_type_filters or any(f in (service, resource.resource_type) for f in resource_type_filters)) \
+                    and (not resource_arn_list or resource.arn in resource_arn_list):
+                yield resource
+
+    ResourceGroupsTaggingAPIBackend._get_resources_generator = with_more
+
+
+def _rds_automated_backups_replication() -> None:
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import DBInstanceNotFoundError
+    from moto.rds.models import rds_backends
+    from moto.rds.responses import RDSResponse
+
+    def start_db_instance_automated_backups_replication(self) -> Any:
+        source_arn = self.params["SourceDBInstanceArn"]
+        parts = source_arn.split(":")
+        source_region, identifier = (parts[3], parts[6]) if len(parts) == 7 else (None, source_arn)
+        source = rds_backends[self.current_account][source_region].databases.get(identifier) if source_region else None
+        if source is None:
+            raise DBInstanceNotFoundError(identifier)
+        # the moto serializer reads DBInstanceAutomatedBackupsReplications from this attribute
+        replicated = list(getattr(source, "db_instance_automated_backups_replications", None) or [])
+        replicated.append({"DBInstanceAutomatedBackupsArn":
+                           f"arn:aws:rds:{self.region}:{self.current_account}:auto-backup:ab-{identifier}"})
+        source.db_instance_automated_backups_replications = replicated
+        return ActionResult({"DBInstanceAutomatedBackup": {"DBInstanceArn": source_arn, "Region": source_region,
+                                                           "DBInstanceIdentifier": identifier, "Status": "replicating"}})
+
+    RDSResponse.start_db_instance_automated_backups_replication = start_db_instance_automated_backups_replication

@@ -17,14 +17,16 @@ from typing import Any
 from dr_audit.errors import TerraformError
 from dr_audit.inventory import AttributeValue, Inventory, Resource
 from dr_audit.kinds import BOOL, INT, INT_LIST, KINDS, NUMBER, STR, STR_LIST
+from dr_audit.kinds.spec import TAGS
 from dr_audit.secrets import MASK, looks_secret, named_secrets, secret_strings
-from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of
+from dr_audit.terraform.expressions import Evaluator, NoReferences, Scope, line_of, subtrees
 from dr_audit.kinds.registry import terraform_mappings
-from dr_audit.terraform.reading import Reader
-from dr_audit.terraform.module import MANIFEST, ModuleGap, ModuleInstance, ModuleManifest, ResourceInstance, RootSettings
+from dr_audit.terraform.reading import Reader, given, has_uncertain_block, plain
+from dr_audit.terraform.module import (MANIFEST, BlockInstance, ModuleGap, ModuleInstance, ModuleManifest,
+                                       ResourceInstance, RootSettings)
 from dr_audit.terraform.parse_cache import ParseCache
 from dr_audit.terraform.parsing import attribute_expression, body_attributes, body_blocks, parse_body, parse_directory
-from dr_audit.terraform.values import Unknown, is_known
+from dr_audit.terraform.values import Unknown, as_unknown, is_known
 
 
 def collect_terraform(base: Path, roots: dict[str, str], cache: ParseCache | None = None,
@@ -89,12 +91,16 @@ def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache, ac
     for instance in instances:
         by_type.setdefault(instance.type, []).append(instance)
     mappings = terraform_mappings()
+    default_tags = DefaultTags(root)
     for instance in instances:
         mapping = mappings.get((instance.mode, instance.type))
         if mapping is None:
             continue
         kind, read = mapping
-        attributes = read(Reader(instance, by_address, by_type))
+        reader = Reader(instance, by_address, by_type)
+        attributes = read(reader)
+        if KINDS[kind].tags and TAGS not in attributes:
+            attributes[TAGS] = resource_tags(reader, default_tags)
         inventory.resources.append(Resource(
             kind=kind, source="terraform", address=instance.address, region=instance.region,
             attributes={k: _coerce(v, KINDS[kind].attributes[k].type) for k, v in attributes.items()},
@@ -102,6 +108,130 @@ def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache, ac
             presence=instance.presence))
     return {"files": inventory.files, "resources": inventory.resources, "secrets": inventory.secrets,
             "errors": errors, "gaps": [_with_kinds(gap) for gap in settings.gaps]}
+
+
+#: Terraform types tagged with repeated ``tag`` blocks, to which the provider's default_tags do not apply
+TAG_BLOCK_TYPES = frozenset({"aws_autoscaling_group"})
+
+
+class DefaultTags:
+    """The ``default_tags`` of the AWS provider configurations, as each module instance names them.
+
+    In: the root module (its tfvars set). The root's ``provider "aws"`` blocks
+    give each configuration's tags; a module call hands its module the
+    caller's configurations, renamed by its ``providers`` map, exactly as the
+    regions are handed down. Out, per resource: :meth:`of` its configuration's
+    default tags as an AttributeValue (None when it has none).
+    """
+
+    def __init__(self, root: ModuleInstance):
+        self._by_prefix: dict[str, dict[str, AttributeValue | None]] = {}
+        self._walk(root, self._configured(root))
+
+    @staticmethod
+    def _configured(root: ModuleInstance) -> dict[str, AttributeValue | None]:
+        found: dict[str, AttributeValue | None] = {}
+        for block in root.provider_blocks:
+            if not block.labels or block.labels[0] != "aws":
+                continue
+            provider = BlockInstance(block, Scope(root), "provider.aws")
+            alias = given(provider, "alias")
+            name = f"aws.{alias.value}" if alias is not None else "aws"
+            blocks = provider.blocks("default_tags")
+            tags = given(blocks[0], "tags") if blocks else None
+            found[name] = (AttributeValue(plain(tags.value, tags.expression), tags.file, tags.line, tags.expression)
+                           if tags is not None else None)
+        return found
+
+    def _walk(self, module: ModuleInstance, configurations: dict[str, AttributeValue | None]) -> None:
+        self._by_prefix[module.prefix] = configurations
+        for name, call in module.module_calls.items():
+            handed = dict(configurations)
+            providers = call.attributes().get("providers")
+            if providers is not None:
+                for element in attribute_expression(providers).iter_subtrees_topdown():
+                    if element.data == "object_elem":
+                        key_node, value_node = subtrees(element)
+                        parent = call.source.of(value_node)
+                        handed[call.source.of(key_node)] = configurations.get(parent, AttributeValue(
+                            Unknown(parent, f"provider {parent} has no configuration"), call.file, call.line))
+            child = module.child(name)
+            children = child.values() if isinstance(child, dict) else child if isinstance(child, list) else [child]
+            for instance in children:
+                if isinstance(instance, ModuleInstance):
+                    self._walk(instance, handed)
+
+    def of(self, instance: ResourceInstance) -> AttributeValue | None:
+        """The default tags of the provider configuration ``instance`` uses (None: it has none)."""
+        prefix = max((p for p in self._by_prefix if instance.address.startswith(p)
+                      and not instance.address[len(p):].startswith("module.")), key=len, default="")
+        written = instance.node.attributes().get("provider")
+        name = (instance.node.source.of(attribute_expression(written)) if written is not None
+                else instance.type.split("_")[0])
+        return self._by_prefix.get(prefix, {}).get(name)
+
+
+def resource_tags(r: Reader, defaults: DefaultTags) -> AttributeValue:
+    """The tags Terraform gives the instance: its ``tags`` over its provider's ``default_tags``.
+
+    Null tags (a null map, a null value) are not set; anything unresolved
+    makes the whole map Unknown; a data source's tags are whatever the
+    account holds, so Unknown here.
+    """
+    instance = r.instance
+    if instance.mode == "data":
+        return r.at_block(Unknown(f"{instance.address}.{TAGS}", "a data source's tags come from the account"),
+                          "data source")
+    if instance.type in TAG_BLOCK_TYPES:
+        return _tag_blocks(r)
+    own = r.given(TAGS)
+    default = defaults.of(instance)
+    parts = [(p.value, p.expression or TAGS) for p in (default, own) if p is not None]
+    merged: dict[str, Any] = {}
+    for value, expression in parts:
+        if not is_known(value):
+            return _located(as_unknown(value, expression), own, default, r)
+        if not isinstance(value, dict):
+            return _located(Unknown(expression, f"tags are a {type(value).__name__}, not a map"), own, default, r)
+        merged.update({key: _tag_text(v) for key, v in value.items() if v is not None})
+    note = f"over default_tags ({default.file}:{default.line})" if default is not None and own is not None else (
+        "the provider's default_tags" if default is not None else None if own is not None else "no tags")
+    return _located(merged, own, default, r, note)
+
+
+def _located(value: Any, own: AttributeValue | Any, default: AttributeValue | None, r: Reader,
+             note: str | None = None) -> AttributeValue:
+    """``value`` at the resource's ``tags`` argument, else at the default_tags, else at the block."""
+    where = own if own is not None else default
+    if where is None:
+        return r.at_block(value, note or "no tags")
+    return AttributeValue(value, where.file, where.line, where.expression, note)
+
+
+def _tag_text(value: Any) -> Any:
+    """A tag value as the map(string) Terraform converts it to: ``true`` -> "true", 3 -> "3"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else value
+
+
+def _tag_blocks(r: Reader) -> AttributeValue:
+    """Tags written as ``tag { key = ..., value = ... }`` blocks (default_tags do not apply to these)."""
+    blocks = r.blocks("tag")
+    subject = f"{r.instance.address}.{TAGS}"
+    if has_uncertain_block(blocks):
+        return r.at_block(Unknown(subject, "a dynamic tag block could not be expanded"), "tag blocks")
+    tags: dict[str, Any] = {}
+    for block in blocks:
+        key, value = given(block, "key"), given(block, "value")
+        if key is None or value is None:
+            continue
+        if not is_known(key.value) or not is_known(value.value):
+            unknown = key if not is_known(key.value) else value
+            return AttributeValue(as_unknown(plain(unknown.value, unknown.expression), unknown.expression or subject),
+                                  unknown.file, unknown.line, unknown.expression)
+        tags[str(key.value)] = _tag_text(value.value)
+    return r.at_block(tags, "tag blocks (the provider's default_tags do not apply to them)" if blocks else "no tags")
 
 
 def _with_kinds(gap: ModuleGap) -> ModuleGap:

@@ -231,3 +231,17 @@ def is_set(r: Reader, name: str) -> AttributeValue:
     if isinstance(evidence.value, Unknown):  # it may evaluate to null
         return AttributeValue(evidence.value, evidence.file, evidence.line, evidence.expression)
     return AttributeValue(True, evidence.file, evidence.line, evidence.expression)
+
+
+def names_instance(evidence: Evidence | None, r: Reader, own_argument: str) -> bool | None:
+    """Whether an argument of another instance (``evidence``) names ``r``'s instance: by reference,
+    or by the literal value of ``r``'s ``own_argument`` (an identifier). True, False (unwritten or
+    another one), or None when either side is unresolved."""
+    if evidence is None:
+        return False
+    if isinstance(evidence.value, Ref):
+        return evidence.value.address == r.instance.address
+    own = r.given(own_argument)
+    if isinstance(evidence.value, str) and own is not None and isinstance(own.value, str):
+        return evidence.value == own.value
+    return None
