@@ -315,7 +315,7 @@ def _distinct_verdict(row: Row, pairs: list, gaps: list) -> Verdict:
 
 #: what an operator needs, for the message when a value is of another shape
 _NEEDS = {"number": "a number", "list": "a list", "cidr": "a CIDR block", "regex": "text",
-          "scalar": "a single value"}
+          "scalar": "a single value", "seconds": "an ISO 8601 timestamp with a time zone"}
 
 
 def _compare(operator, actual: Any, expected: Any, subject: str, pairs) -> Verdict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 
@@ -20,7 +21,7 @@ from typing import Any, Callable
 class Operator:
     """A named comparison. ``expects`` is the shape the policy value must have:
     ``scalar``, ``list``, ``cidr``, ``regex``, ``number``, ``key`` (a map key),
-    ``mapping`` (``{key: value}``) or ``none``. ``value_problem``, when given,
+    ``mapping`` (``{key: value}``), ``seconds`` (a duration, non-negative) or ``none``. ``value_problem``, when given,
     says why a policy value does not fit (None when it does)."""
 
     name: str
@@ -122,6 +123,31 @@ def _mapping_problem(value: Any) -> str | None:
     return None
 
 
+def _timestamp(value: Any) -> datetime:
+    """An ISO 8601 timestamp with its zone (``2026-12-02T13:55:00Z``); anything else raises."""
+    if not isinstance(value, str):
+        raise TypeError(f"{type(value).__name__} is not a timestamp")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")  # a zoneless time has no age to tell
+    return moment
+
+
+def _age_at_most(actual: Any, seconds: Any) -> bool:
+    """Whether the timestamp ``actual`` is at most ``seconds`` old now (a future one is 0 s old).
+
+    >>> _age_at_most("2000-01-01T00:00:00Z", 60)
+    False
+    """
+    age = (datetime.now(timezone.utc) - _timestamp(actual)).total_seconds()
+    return max(age, 0.0) <= _number(seconds)
+
+
+def _seconds_problem(value: Any) -> str | None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return None if number and value >= 0 else "needs a number of seconds, zero or more"
+
+
 OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("eq", _equal, "scalar", "equal to", "==", needs_value=False),
     Operator("ne", lambda a, e: not _equal(a, e), "scalar", "not equal to", "!=", needs_value=False),
@@ -142,6 +168,8 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("subset_of", _subset_of, "list", "a non-empty list drawn only from", "subset of"),
     Operator("has_key", _has_key, "key", "a map with the key", "has key", value_problem=_key_problem),
     Operator("key_eq", _key_eq, "mapping", "a map holding", "holds", value_problem=_mapping_problem),
+    Operator("age_at_most", _age_at_most, "seconds", "an ISO 8601 timestamp at most this many seconds old now",
+             "age (s) <=", value_problem=_seconds_problem),
     # For ``exists`` the evaluator passes the number of matching resources.
     Operator("exists", lambda count, _: count > 0, "none", "present", "exists", needs_value=False),
 ]}

@@ -602,7 +602,7 @@ _ANY_VALUE_OPS = {"eq", "ne", "in"}
 _LIST_OPS = {"contains", "contains_all", "set_eq", "all_match", "subset_of"}
 #: attribute type -> the operators that mean something on it (eq, ne and in fit every type)
 OPERATORS_FOR_TYPE: dict[str, set[str]] = {
-    STR: _ANY_VALUE_OPS | {"matches"},
+    STR: _ANY_VALUE_OPS | {"matches", "age_at_most"},  # age_at_most: a timestamp kept as ISO 8601 text
     INT: _ANY_VALUE_OPS | {"gte", "lte", "gt", "lt"},
     NUMBER: _ANY_VALUE_OPS | {"gte", "lte", "gt", "lt"},
     BOOL: set(_ANY_VALUE_OPS),

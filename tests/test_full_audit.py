@@ -91,13 +91,17 @@ def test_live_mode_audits_the_account_alone(suite):
 
 #: a CloudFront distribution's domain name, which the sandbox generates at random
 CLOUDFRONT_DOMAIN = re.compile(r"\b[a-z0-9]{13,14}\.cloudfront\.net\b")
+#: a moment the account reports as of the read (a restore point): two runs read it at two moments
+READ_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def verdicts(report):
     """A report's verdicts and evidence, less the ids each sandbox generates afresh (VPC ids,
     zone ids, certificate ARNs): two sandboxes seeded from one estate differ only there."""
     rows = {r["id"]: (r["status"], r["terraform"], r["live"]["status"],
-                      CLOUDFRONT_DOMAIN.sub("<distribution>", json.dumps(r["live"]["value"])), r["live"]["region"],
+                      READ_MOMENT.sub("<moment>", CLOUDFRONT_DOMAIN.sub("<distribution>",
+                                                                        json.dumps(r["live"]["value"]))),
+                      r["live"]["region"],
                       r["checked"]) for r in report["rows"]}
     problems = {p["id"]: (p["status"], p["rows"], p["evidence"]["rows"]) for p in report["problems"]}
     return rows, problems

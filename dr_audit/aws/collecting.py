@@ -12,6 +12,7 @@ whole (kind, region) unreadable. A resource in a state that does not serve
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from dr_audit.aws.reader import AwsReader, AwsReadError
@@ -59,6 +60,16 @@ def counted_regions(states: list[tuple[str, Any]], thing: str) -> AttributeValue
 
 def tag_map(items: list | None, key: str = "Key", value: str = "Value") -> dict:
     return {t[key]: t[value] for t in items or [] if key in t}
+
+
+def iso_utc(moment: Any) -> str | None:
+    """A botocore timestamp as ISO 8601 UTC text (``2027-01-31T00:00:00Z``); None stays None.
+
+    Timestamp attributes are compared as this text, whatever time zone botocore parsed them in.
+    """
+    if not isinstance(moment, datetime):
+        return moment
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def live_resource(kind: str, region: Any, address: str, not_serving: str | None = None,

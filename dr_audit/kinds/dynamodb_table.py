@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 from dr_audit import arns
-from dr_audit.aws.collecting import counted_regions, detail, live_resource, out_of_service
+from dr_audit.aws.collecting import counted_regions, detail, iso_utc, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
 from dr_audit.kinds.spec import BOOL, STR, STR_LIST, StateRule, declare_kind
@@ -22,7 +22,10 @@ def dynamodb_table(r: Reader) -> dict:
     return {"name": r.arg("name"), "stream_enabled": stream,
             "stream_view_type": r.arg("stream_view_type", None),
             "replica_regions": _table_replica_regions(r),
-            "point_in_time_recovery": r.nested("point_in_time_recovery.enabled", False)}
+            "point_in_time_recovery": r.nested("point_in_time_recovery.enabled", False),
+            "pitr_latest_restorable_time": r.at_block(
+                Unknown(f"{r.instance.address}.pitr_latest_restorable_time", "known only in the account"),
+                "reported by DynamoDB")}
 
 
 def _table_replica_regions(r: Reader) -> AttributeValue:
@@ -62,7 +65,8 @@ def dynamodb_table_data(r: Reader) -> dict:
     unknown = lambda name: r.at_block(Unknown(f"{r.instance.address}.{name}", live), live)
     return {"name": r.arg("name"), "stream_enabled": unknown("stream_enabled"),
             "stream_view_type": unknown("stream_view_type"), "replica_regions": unknown("replica"),
-            "point_in_time_recovery": unknown("point_in_time_recovery")}
+            "point_in_time_recovery": unknown("point_in_time_recovery"),
+            "pitr_latest_restorable_time": unknown("pitr_latest_restorable_time")}
 
 
 # ----- the account -------------------------------------------------------------
@@ -74,15 +78,28 @@ def dynamodb_tables(reader: AwsReader, region: str) -> list[Resource]:
         table = reader.call("dynamodb", region, "describe_table", TableName=name)["Table"]
         stream = table.get("StreamSpecification") or {}
         pitr = detail(lambda: reader.call("dynamodb", region, "describe_continuous_backups", TableName=name)
-                      ["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
-                      .get("PointInTimeRecoveryStatus") == "ENABLED")
+                      ["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {}))
         found.append(live_resource("dynamodb_table", region, table.get("TableArn", name),
                                    not_serving=out_of_service("dynamodb_table", table.get("TableStatus")), name=name,
                                    stream_enabled=bool(stream.get("StreamEnabled")),
                                    stream_view_type=stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
                                    replica_regions=_replica_regions(reader, region, table, legacy),
-                                   point_in_time_recovery=pitr))
+                                   point_in_time_recovery=_pitr_enabled(pitr),
+                                   pitr_latest_restorable_time=_pitr_latest(pitr)))
     return found
+
+
+def _pitr_enabled(pitr: Any) -> Any:
+    """Whether a PointInTimeRecoveryDescription says ENABLED; an unreadable one stays unreadable."""
+    return pitr if isinstance(pitr, Unreadable) else pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
+
+
+def _pitr_latest(pitr: Any) -> Any:
+    """Its LatestRestorableDateTime as ISO 8601 UTC; None (not set) unless PITR is ENABLED,
+    since a disabled or still-enabling PITR offers no restore point."""
+    if isinstance(pitr, Unreadable):
+        return pitr
+    return iso_utc(pitr.get("LatestRestorableDateTime")) if _pitr_enabled(pitr) else None
 
 
 def _replica_regions(reader: AwsReader, region: str, table: dict, legacy: Any) -> Any:
@@ -140,6 +157,7 @@ KIND = declare_kind(
         "stream_view_type": (STR, "stream view type, e.g. NEW_AND_OLD_IMAGES"),
         "replica_regions": (STR_LIST, "regions holding global-table replicas"),
         "point_in_time_recovery": (BOOL, "PITR enabled"),
+        "pitr_latest_restorable_time": (STR, "latest PITR restore point, ISO 8601 UTC (not set while PITR is off)"),
     },
     terraform={"aws_dynamodb_table": dynamodb_table, "data.aws_dynamodb_table": dynamodb_table_data},
     service="dynamodb", collect=dynamodb_tables,

@@ -6,7 +6,7 @@ Its attributes, how Terraform declares it and how the account is read.
 from __future__ import annotations
 
 from dr_audit import arns
-from dr_audit.aws.collecting import first_reason, live_resource, out_of_service
+from dr_audit.aws.collecting import first_reason, iso_utc, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource
 from dr_audit.kinds.spec import BOOL, INT, STR, STR_LIST, StateRule, declare_kind
@@ -78,7 +78,13 @@ def rds_instance(r: Reader) -> dict:
             "storage_encrypted": _storage_encrypted(r, replica),
             "kms_key_region": _kms_key_region(r, replica),
             "deletion_protection": r.arg("deletion_protection", False),
-            "backup_replication_regions": _backup_replication_regions(r)}
+            "backup_replication_regions": _backup_replication_regions(r),
+            "latest_restorable_time": _known_only_in_the_account(r, "latest_restorable_time")}
+
+
+def _known_only_in_the_account(r: Reader, name: str) -> AttributeValue:
+    """An attribute RDS reports as the instance runs (no argument declares it): Unknown in code."""
+    return r.at_block(Unknown(f"{r.instance.address}.{name}", "known only in the account"), "reported by RDS")
 
 
 def _backup_replication_regions(r: Reader) -> AttributeValue:
@@ -165,7 +171,8 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
             is_read_replica=bool(source), replicate_source_identifier=source_id,
             replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted")),
             kms_key_region=arns.region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection")),
-            backup_replication_regions=_backup_replication_destinations(db)))
+            backup_replication_regions=_backup_replication_destinations(db),
+            latest_restorable_time=iso_utc(db.get("LatestRestorableTime"))))
     return found
 
 
@@ -204,6 +211,8 @@ KIND = declare_kind(
         "kms_key_region": (STR, "region of the KMS key that encrypts its storage, none when unset"),
         "deletion_protection": (BOOL, "deletion protection"),
         "backup_replication_regions": (STR_LIST, "regions its automated backups are replicated to"),
+        "latest_restorable_time": (STR, "latest point-in-time restore point, ISO 8601 UTC "
+                                        "(not set without automated backups)"),
     },
     terraform={"aws_db_instance": rds_instance},
     service="rds", collect=rds_instances,
