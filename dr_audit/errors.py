@@ -48,6 +48,12 @@ class PolicyErrors(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+def policy_problems_text(error: "PolicyError | PolicyErrors") -> str:
+    """``invalid policy:`` and one indented ``file:line: message`` line per problem, for a command line."""
+    problems = error.errors if isinstance(error, PolicyErrors) else [error]
+    return "invalid policy:\n" + "\n".join(f"  {e}" for e in problems)
+
+
 class TerraformError(SourceError):
     """A Terraform file could not be read or parsed, or a root is unusable."""
 

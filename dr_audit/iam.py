@@ -20,7 +20,7 @@ from typing import Iterable
 
 import dr_audit.aws.metrics  # noqa: F401  (registers the measured rows' reads)
 from dr_audit.aws.readonly import BASE_READS, extra_reads
-from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.errors import PolicyError, PolicyErrors, policy_problems_text
 from dr_audit.kinds import KINDS, KindError
 from dr_audit.kinds.registry import load_entry_point_kinds
 
@@ -75,8 +75,8 @@ def main(argv: list[str]) -> int:
         load_entry_point_kinds()
         policies = load_policies(args.policies) if args.policies else None
         kinds = live_kinds_of(policies) if policies is not None else None
-    except PolicyErrors as errors:
-        print("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors), file=sys.stderr)
+    except PolicyErrors as error:
+        print(policy_problems_text(error), file=sys.stderr)
         return EXIT_USAGE
     except (PolicyError, KindError) as error:
         print(f"invalid input:\n  {error}", file=sys.stderr)

@@ -17,7 +17,7 @@ import pytest
 from dr_audit.aws.collect import DEFAULT_CONCURRENCY
 from dr_audit.aws.target import TARGETS, TargetError, TargetOptions
 from dr_audit.context import MODES, AuditContext
-from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.errors import PolicyError, PolicyErrors, policy_problems_text
 from dr_audit.findings import Finding, Status, plain
 from dr_audit.kinds import KindError, register_from
 from dr_audit.kinds.registry import load_entry_point_kinds
@@ -205,10 +205,8 @@ def audit_context(config: pytest.Config) -> AuditContext:
             if context.target is not None:
                 context.target.open()  # credentials and the sandbox fail here, before any row runs
             config.stash[_CONTEXT] = context
-        except PolicyErrors as errors:
-            raise pytest.UsageError("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors)) from None
-        except PolicyError as error:
-            raise pytest.UsageError(f"invalid policy:\n  {error}") from None
+        except (PolicyErrors, PolicyError) as error:
+            raise pytest.UsageError(policy_problems_text(error)) from None
         except (TargetError, ValueError) as error:
             raise pytest.UsageError(str(error)) from None
     return config.stash[_CONTEXT]

@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.errors import PolicyError, PolicyErrors, policy_problems_text
 from dr_audit.policy import load_policy
 from dr_audit.model import Policy
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         policy = load_policy(arguments.policy)
         directories = root_directories(policy, arguments.terraform_root)
     except PolicyErrors as errors:
-        print("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors), file=sys.stderr)
+        print(policy_problems_text(errors), file=sys.stderr)
         return 4
     except (PolicyError, ValueError, OSError) as error:
         print(str(error), file=sys.stderr)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from dr_audit.checkov.export import write_export
-from dr_audit.errors import PolicyError, PolicyErrors
+from dr_audit.errors import PolicyError, PolicyErrors, policy_problems_text
 from dr_audit.policy import load_policy
 
 USAGE = "usage: python -m dr_audit.checkov export POLICY [OUT_DIR]"
@@ -25,11 +25,8 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         policy = load_policy(Path(argv[1]))
-    except PolicyErrors as errors:
-        print("invalid policy:\n" + "\n".join(f"  {e}" for e in errors.errors), file=sys.stderr)
-        return EXIT_USAGE
-    except PolicyError as error:
-        print(f"invalid policy:\n  {error}", file=sys.stderr)
+    except (PolicyErrors, PolicyError) as error:
+        print(policy_problems_text(error), file=sys.stderr)
         return EXIT_USAGE
     out = Path(argv[2]) if len(argv) > 2 else Path(argv[1]).parent / "checkov" / policy.name
     try:

@@ -6,8 +6,8 @@ Its attributes, how Terraform declares it and how the account is read.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
-from dr_audit.aws.collecting import first_reason, live_resource, out_of_service
+
+from dr_audit.aws.collecting import first_reason, iso_utc, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import Resource
 from dr_audit.kinds.spec import STR, StateRule, declare_kind
@@ -40,19 +40,12 @@ def acm_certificates(reader: AwsReader, region: str) -> list[Resource]:
     for cert in reader.paginate("acm", region, "list_certificates", "CertificateSummaryList",
                                 Includes={"keyTypes": _every_key_type(reader, region)}):
         not_after = cert.get("NotAfter")
-        expired = f"expired on {_iso(not_after)}" if isinstance(not_after, datetime) and not_after <= now else None
+        expired = f"expired on {iso_utc(not_after)}" if isinstance(not_after, datetime) and not_after <= now else None
         found.append(live_resource("acm_certificate", region, cert["CertificateArn"],
                                    not_serving=first_reason(out_of_service("acm_certificate", cert.get("Status")), expired),
                                    domain_name=cert.get("DomainName"), status=cert.get("Status"),
-                                   not_after=_iso(not_after)))
+                                   not_after=iso_utc(not_after)))
     return found
-
-
-def _iso(moment: Any) -> str | None:
-    """A botocore timestamp as ISO 8601 UTC (``2027-01-31T00:00:00Z``); None stays None."""
-    if not isinstance(moment, datetime):
-        return moment
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 KIND = declare_kind(

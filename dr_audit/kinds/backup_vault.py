@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dr_audit.aws.collecting import live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
-from dr_audit.inventory import AttributeValue, Resource
+from dr_audit.inventory import Resource
 from dr_audit.kinds.spec import BOOL, INT, STR, StateRule, declare_kind
-from dr_audit.terraform.reading import Reader, derived_from, plain
+from dr_audit.terraform.reading import Reader, derived_from
 
 
 # ----- Terraform ---------------------------------------------------------------
@@ -23,9 +23,7 @@ def backup_vault(r: Reader) -> dict:
     doubtful = r.maybe_attached("aws_backup_vault_lock_configuration", "backup_vault_name")
     name = r.arg("name")
     if not locks and doubtful:
-        evidence = doubtful[0].given("backup_vault_name")
-        unknown = AttributeValue(plain(evidence.value, evidence.expression), evidence.file, evidence.line,
-                                 evidence.expression)
+        unknown = r.may_refer_here(doubtful[0], "backup_vault_name", "lock this vault")
         return {"name": name, "locked": unknown, "lock_mode": unknown, "min_retention_days": unknown,
                 "max_retention_days": unknown}
     if not locks:

@@ -32,9 +32,7 @@ def _replication_regions(r: Reader) -> AttributeValue:
     configurations = r.attached("aws_efs_replication_configuration", "source_file_system_id")
     doubtful = r.maybe_attached("aws_efs_replication_configuration", "source_file_system_id")
     if doubtful:
-        evidence = doubtful[0].given("source_file_system_id")
-        return AttributeValue(plain(evidence.value, evidence.expression), evidence.file, evidence.line,
-                              evidence.expression)
+        return r.may_refer_here(doubtful[0], "source_file_system_id", "replicate this file system")
     if not configurations:
         return r.at_block([], "no aws_efs_replication_configuration replicates it")
     regions: list[Any] = []

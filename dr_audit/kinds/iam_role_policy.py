@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 from urllib.parse import unquote
+
 from dr_audit.aws.collecting import GLOBAL, detail, live_resource, unreadable
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource, Unreadable

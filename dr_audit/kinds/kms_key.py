@@ -15,7 +15,7 @@ from dr_audit.aws.collecting import counted_regions, detail, first_reason, live_
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
 from dr_audit.kinds.spec import BOOL, STR, STR_LIST, StateRule, declare_kind
-from dr_audit.terraform.reading import Reader, derived_from, plain
+from dr_audit.terraform.reading import Reader, derived_from
 from dr_audit.terraform.values import Unknown, is_known
 
 
@@ -63,10 +63,7 @@ def _aliases(r: Reader) -> AttributeValue:
     aliases = r.attached("aws_kms_alias", "target_key_id")
     doubtful = r.maybe_attached("aws_kms_alias", "target_key_id")
     if doubtful:
-        evidence = doubtful[0].given("target_key_id")
-        return AttributeValue(Unknown(evidence.expression or "target_key_id",
-                                      f"{doubtful[0].instance.address} may name this key: {evidence.value.reason}"),
-                              evidence.file, evidence.line, evidence.expression)
+        return r.may_refer_here(doubtful[0], "target_key_id", "name this key")
     if not aliases:
         return r.at_block([], "no aws_kms_alias names this key")
     names = [alias.arg("name") for alias in aliases]
@@ -83,9 +80,7 @@ def _replica_regions(r: Reader, multi_region: AttributeValue) -> AttributeValue:
     replicas = r.attached("aws_kms_replica_key", "primary_key_arn")
     doubtful = r.maybe_attached("aws_kms_replica_key", "primary_key_arn")
     if doubtful:
-        evidence = doubtful[0].given("primary_key_arn")
-        return AttributeValue(plain(evidence.value, evidence.expression), evidence.file, evidence.line,
-                              evidence.expression)
+        return r.may_refer_here(doubtful[0], "primary_key_arn", "replicate this key")
     if not replicas:
         return r.at_block([], "no aws_kms_replica_key names this key")
     regions = [replica.instance.region for replica in replicas]

@@ -6,6 +6,7 @@ Its attributes, how Terraform declares it and how the account is read.
 from __future__ import annotations
 
 from typing import Any
+
 from dr_audit.aws.collecting import GLOBAL, detail, first_reason, live_resource, name_without_dot, out_of_service, tag_map
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import Resource, Unreadable

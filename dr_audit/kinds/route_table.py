@@ -6,6 +6,7 @@ Its attributes, how Terraform declares it and how the account is read.
 from __future__ import annotations
 
 from typing import Any
+
 from dr_audit.aws.collecting import FailedLookup, list_subnets, live_resource, tag_map, vpc_names
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource, Unreadable

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+
 from dr_audit import arns
 from dr_audit.aws.collecting import detail, live_resource, unreadable
 from dr_audit.aws.reader import AwsReader, AwsReadError
@@ -42,16 +43,8 @@ def _versioning(r: Reader) -> AttributeValue:
         return attached[-1].nested("versioning_configuration.status")
     doubtful = r.maybe_attached("aws_s3_bucket_versioning", "bucket")
     if doubtful:
-        return _maybe_for_this(doubtful[0], "bucket")
+        return r.may_refer_here(doubtful[0], "bucket", "configure it")
     return r.at_block("Disabled", "no versioning configuration in code")
-
-
-def _maybe_for_this(other: Reader, argument: str) -> AttributeValue:
-    """Unknown: ``other`` may configure this resource (its ``argument`` is unresolved)."""
-    evidence = other.given(argument)
-    return AttributeValue(Unknown(evidence.expression or argument,
-                                  f"{other.instance.address} may configure it: {evidence.value.reason}"),
-                          evidence.file, evidence.line, evidence.expression)
 
 
 def _replication_rules(r: Reader) -> "list[BlockInstance] | AttributeValue":
@@ -67,7 +60,7 @@ def _replication_rules(r: Reader) -> "list[BlockInstance] | AttributeValue":
     if not candidates:
         doubtful = r.maybe_attached("aws_s3_bucket_replication_configuration", "bucket")
         if doubtful:
-            return _maybe_for_this(doubtful[0], "bucket")
+            return r.may_refer_here(doubtful[0], "bucket", "configure it")
     rules = []
     for rule in candidates:
         status = given(rule, "status")

@@ -178,6 +178,14 @@ class Reader:
                 found.append(self.reader(other))
         return found
 
+    def may_refer_here(self, other: "Reader", argument: str, what: str) -> AttributeValue:
+        """Unknown: ``other`` (from :meth:`maybe_attached`) may ``what`` this instance, since its
+        ``argument`` is unresolved; located where that argument is written."""
+        evidence = other.given(argument)
+        return AttributeValue(Unknown(evidence.expression or argument,
+                                      f"{other.instance.address} may {what}: {evidence.value.reason}"),
+                              evidence.file, evidence.line, evidence.expression)
+
     def _names_me(self, evidence: Evidence | None) -> bool:
         if evidence is None:
             return False
