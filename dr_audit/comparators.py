@@ -108,6 +108,16 @@ def _at_most(row, facts: dict) -> Verdict:
                    f"{row.args['value']} = {_fmt(value)} {'<=' if ok else '>'} {_fmt(limit)} ({row.args['limit']})")
 
 
+def _less_than(row, facts: dict) -> Verdict:
+    """Strictly below: a value that may reach the limit (a lag "normally up to" the RPO)
+    leaves no margin for the first excursion, so equal is a violation here."""
+    value = _numbers(fact(facts, row.args["value"]))[0]
+    limit = _numbers(fact(facts, row.args["limit"]))[0]
+    ok = value < limit
+    return Verdict(SourceState.MEETS if ok else SourceState.VIOLATES, value,
+                   f"{row.args['value']} = {_fmt(value)} {'<' if ok else '>='} {_fmt(limit)} ({row.args['limit']})")
+
+
 # ----- source comparators ----------------------------------------------------
 
 def _validate_targets(args: dict, facts: dict) -> list[str]:
@@ -212,6 +222,8 @@ COMPARATORS: dict[str, Comparator] = {c.name: c for c in [
                _product_at_most, "the product of the facts at args.factors is at most args.limit"),
     Comparator("at_most", False, lambda a, f: _check_paths(a, f, ["value", "limit"]), _at_most,
                "the fact at args.value is at most the fact at args.limit"),
+    Comparator("less_than", False, lambda a, f: _check_paths(a, f, ["value", "limit"]), _less_than,
+               "the fact at args.value is less than the fact at args.limit (equal fails: no margin)"),
     Comparator("same_value", True, _validate_targets, _same_value,
                "args.attribute is equal on every args.targets resource"),
     Comparator("disjoint_cidrs", True, _validate_targets, _disjoint_cidrs,

@@ -35,17 +35,20 @@ class AuditContext:
 
     def __init__(self, policy_path: Path, terraform_root: Path | None, mode: str,
                  target: TargetOptions | None = None, waivers_path: Path | None = None,
-                 checkov: bool = False, parse_cache: Path | None = None):
+                 checkov: bool = False, parse_cache: Path | None = None, policy: Policy | None = None,
+                 parse_store: ParseCache | None = None):
+        """``policy`` is ``policy_path`` loaded already and ``parse_store`` a parse cache to share,
+        when several contexts audit one policy (one per account); None: loaded and made here."""
         if mode not in MODES:
             raise ValueError(f"--dr-mode must be one of {', '.join(MODES)}")
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.mode = mode
-        self.policy: Policy = load_policy(policy_path)
+        self.policy: Policy = policy if policy is not None else load_policy(policy_path)
         self.waivers: dict[str, Waiver] = {w.row: w for w in load_waivers(waivers_path, self.policy)}
         self.waivers_path = waivers_path
         self.today = datetime.now(timezone.utc).date()
         options = target or TargetOptions()
-        if options.estate is None:
+        if options.estate is None and not options.one_of_many:  # an account of many has its own, or none
             options = replace(options, estate=self.policy.sandbox_estate or options.default_estate)
         self.target = LiveTarget(options, self.policy) if mode != "static" else None
         self.terraform_root: Path | None = None
@@ -67,6 +70,7 @@ class AuditContext:
         self._findings: dict[str, Finding] = {}
         self._redactor: Redactor | None = None
         self.parse_cache = parse_cache  # a directory keeping parsed HCL across runs, or None
+        self._parse_store = parse_store
         # the policy's exported checks live beside it: policies/checkov/<policy-name>/
         self.checkov_checks = (Path(self.policy.path).parent / "checkov" / self.policy.name
                                if checkov and self.terraform_root is not None else None)
@@ -82,8 +86,8 @@ class AuditContext:
         if self._terraform is None and self.terraform_root is not None:
             # the target's account id is what data.aws_caller_identity yields (None in static mode)
             account_id = self.target.account_id if self.target is not None and self.target.open() else None
-            self._terraform = collect_terraform(self.terraform_root, self.roots, ParseCache(self.parse_cache),
-                                                account_id=account_id)
+            store = self._parse_store if self._parse_store is not None else ParseCache(self.parse_cache)
+            self._terraform = collect_terraform(self.terraform_root, self.roots, store, account_id=account_id)
         return self._terraform
 
     @property

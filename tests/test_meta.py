@@ -55,7 +55,8 @@ def test_every_operator_can_fail(name):
                "matches": ("abc", "^z"), "exists": (0, None),
                "all_match": (["ab", "zb"], "^a"), "subset_of": (["a", "c"], ["a", "b"]),
                "has_key": ({"a": "1"}, "b"), "key_eq": ({"a": "1"}, {"a": "2"}),
-               "age_at_most": ("2000-01-01T00:00:00Z", 60)}
+               "age_at_most": ("2000-01-01T00:00:00Z", 60),
+               "key_age_at_most": ({"a": "2000-01-01T00:00:00Z"}, {"key": "a", "seconds": 60})}
     assert operator.test(*samples[name]) is False
 
 

@@ -37,20 +37,28 @@ EXPECTED = {
     ("megaticket-pilot-light", "megaticket-remediated"): {"FAIL": ["POLICY-TG-HEALTHY-IN-BUDGET"]},
     ("fileflow-hybrid", None): {
         "DRIFT": ["CF-FAILOVER-STATUS-CODES", "KMS-S3-DR-ROTATION", "R53-SECONDARY-HEALTH-CHECK", "S3-CRR-DELETE-MARKERS",
-                  "S3-CRR-RTC"],
+                  "S3-CRR-METRICS", "S3-CRR-METRICS-THRESHOLD", "S3-CRR-REPLICA-KMS-REGION", "S3-CRR-RTC"],
         "FAIL": ["IAM-S3-REPLICATION-ACTIONS", "POLICY-ROUTING-DIAGRAM-VS-STEP4", "POLICY-RTO-DATABASE-IN-SCENARIO",
-                 "POLICY-RTO-S3-VS-DNS-SWITCH", "POLICY-SCENARIO-STEPS-REACH-TOTAL"],
-        "UNDEPLOYED": ["HC-DR-INTERVAL", "HC-DR-PATH", "HC-DR-PORT", "HC-DR-THRESHOLD", "HC-DR-TYPE"],
-        # the missing DR health check's fqdn is aws_lb.dr.dns_name in code: known only after apply
-        "UNKNOWN": ["HC-DR-FQDN"]},
+                 "POLICY-RTO-S3-VS-DNS-SWITCH", "POLICY-SCENARIO-STEPS-REACH-TOTAL",
+                 # the peering was never accepted: no route crosses it
+                 "ROUTE-DR-PRIVATE-TO-PRIMARY", "ROUTE-PRIMARY-PRIVATE-1-TO-DR", "ROUTE-PRIMARY-PRIVATE-2-TO-DR"],
+        "UNDEPLOYED": ["HC-DR-INTERVAL", "HC-DR-PATH", "HC-DR-PORT", "HC-DR-THRESHOLD", "HC-DR-TYPE",
+                       # a connection pending acceptance is not active: it meets no row
+                       "PEERING-PRIMARY-TO-DR-ACTIVE", "PEERING-PRIMARY-TO-DR-PEER-REGION",
+                       "PEERING-PRIMARY-TO-DR-PEER-VPC", "PEERING-PRIMARY-TO-DR-VPC"],
+        # the missing DR health check's fqdn is aws_lb.dr.dns_name in code: known only after apply;
+        # CRR without replication metrics publishes no latency to measure (no data is not a pass)
+        "UNKNOWN": ["HC-DR-FQDN", "S3-CRR-LATENCY-MEASURED"]},
     # the guide's own contradictions fail on any estate: only the written policy can fix them
     ("fileflow-hybrid", "fileflow-remediated"): {
         "FAIL": ["POLICY-ROUTING-DIAGRAM-VS-STEP4", "POLICY-RTO-DATABASE-IN-SCENARIO", "POLICY-RTO-S3-VS-DNS-SWITCH",
                  "POLICY-SCENARIO-STEPS-REACH-TOTAL"]},
     ("crm-active-active", None): {
         "DRIFT": ["RDS-BACKUP-AWS", "REDIS-FAILOVER-AWS", "REDIS-MULTIAZ-AWS"],
-        "FAIL": ["CF-LB-EVEN-SPLIT", "CF-MONITOR-INTERVAL", "POLICY-MONITOR-INTERVAL-IN-DETECTION"]},
-    ("crm-active-active", "crm-remediated"): {"FAIL": ["CF-LB-EVEN-SPLIT", "POLICY-MONITOR-INTERVAL-IN-DETECTION"]},
+        "FAIL": ["CF-LB-EVEN-SPLIT", "CF-LB-EVEN-SPLIT-AFFINITY", "CF-MONITOR-INTERVAL",
+                 "POLICY-MONITOR-INTERVAL-IN-DETECTION", "POLICY-RPO-REPLICATION"]},
+    ("crm-active-active", "crm-remediated"): {"FAIL": ["CF-LB-EVEN-SPLIT", "CF-LB-EVEN-SPLIT-AFFINITY",
+                                                       "POLICY-MONITOR-INTERVAL-IN-DETECTION", "POLICY-RPO-REPLICATION"]},
 }
 
 
@@ -84,21 +92,33 @@ def test_drift_rows_say_which_side_meets_with_both_locations(suite):
     assert scope["live"]["value"] == ["arn:aws:dynamodb:ap-northeast-1:123456789012:table/*"]
 
 
+def terraform_only_rows(policy_name: str) -> set[str]:
+    """The rows of a shipped policy that only Terraform can answer: a kind no collector reads, or an
+    argument the AWS API never returns (read from the kinds, so a new kind or row keeps this true)."""
+    from dr_audit.kinds import KINDS
+    from dr_audit.policy import load_policy
+
+    policy = load_policy(REPO / "policies" / f"{policy_name}.yaml")
+    return {row.id for row in policy.rows if row.kind in KINDS and (KINDS[row.kind].terraform_only or (
+        row.attribute in KINDS[row.kind].attributes and KINDS[row.kind].attributes[row.attribute].terraform_only))}
+
+
 def test_terraform_only_rows_are_audited_from_code_and_marked_in_every_output(suite):
     result, report = audit(suite, "crm-active-active")
     only_code = [r for r in report["rows"] if r["terraform_only"]]
-    assert {r["kind"] for r in only_code} == {"gcp_sql_instance", "gcp_redis_instance", "cloudflare_lb_monitor",
-                                              "cloudflare_lb_pool", "cloudflare_load_balancer"}
-    assert len(only_code) == 23
+    assert {r["id"] for r in only_code} == terraform_only_rows("crm-active-active")
+    # Google and Cloudflare kinds, and the RDS argument the API never returns (skip_final_snapshot)
+    assert {"gcp_sql_instance", "gcp_redis_instance", "cloudflare_lb_monitor", "cloudflare_lb_pool",
+            "cloudflare_load_balancer", "rds_instance"} <= {r["kind"] for r in only_code}
     for row in only_code:
         assert row["live"]["status"] == "not_consulted" and "Terraform only" in row["live"]["detail"], row["id"]
         assert row["terraform"]["status"] in ("meets", "violates") and row["terraform"]["file"], row["id"]
-        assert row["message"].startswith("Terraform only: no live collector reads "), row["id"]
+        assert row["message"].startswith("Terraform only: "), row["id"]
     interval = next(r for r in only_code if r["id"] == "CF-MONITOR-INTERVAL")
     assert interval["status"] == "FAIL" and interval["terraform"]["value"] == 60
     assert interval["terraform"]["file"] == "modules/cloudflare-lb/main.tf"
     html = (suite.path / "reports" / "dr-audit.html").read_text()
-    assert html.count('class="badge terraform-only"') == 23
+    assert html.count('class="badge terraform-only"') == len(only_code)
     result.stdout.fnmatch_lines(["*CF-MONITOR-INTERVAL*", "*Terraform only: no live collector reads cloudflare*"])
 
 
@@ -111,8 +131,13 @@ def test_live_mode_skips_terraform_only_rows_with_the_reason(suite):
     assert sorted(i for i, s in aws_rows.items() if s != "PASS") == ["RDS-BACKUP-AWS", "REDIS-FAILOVER-AWS",
                                                                        "REDIS-MULTIAZ-AWS"]
     assert all(aws_rows[i] == "FAIL" for i in ("RDS-BACKUP-AWS", "REDIS-FAILOVER-AWS", "REDIS-MULTIAZ-AWS"))
-    # + the policy's own contradiction (monitor interval vs detection); + 3 Terraform roots, + checkov's 3
-    result.assert_outcomes(failed=3 + 1, passed=24, skipped=23 + 3 + 3)
+    # + the policy's own contradictions (monitor interval vs detection, lag vs RPO); every Terraform-only
+    # row skipped, + 3 Terraform roots, + checkov's 3
+    contradictions = [r["id"] for r in report["rows"] if r["kind"] == "policy" and r["status"] == "FAIL"]
+    assert "POLICY-MONITOR-INTERVAL-IN-DETECTION" in contradictions
+    passing = [r for r in report["rows"] if r["status"] == "PASS"]
+    result.assert_outcomes(failed=3 + len(contradictions), passed=len(passing),
+                           skipped=len(terraform_only_rows("crm-active-active")) + 3 + 3)
     result.stdout.fnmatch_lines(["SKIPPED*Terraform only: no live collector reads google resources; live mode does not read*"])
 
 

@@ -72,6 +72,14 @@ def read_operations() -> dict[str, dict[str, str]]:
 #: operations only the credential set-up may call (never a collector)
 CREDENTIAL_OPERATIONS: dict[str, dict[str, str]] = {"sts": {"AssumeRole": "sts:AssumeRole"}}
 
+#: reads only the account listing of ``--dr-organization`` may call, in the management account (never a
+#: collector): its client is guarded with this table alone, and policies/iam/dr-audit-organization.json
+#: grants it to that account's role, so the audit role in each audited account never holds them
+ORGANIZATION_READS: dict[str, dict[str, str]] = {"organizations": {
+    "ListAccounts": "organizations:ListAccounts", "ListAccountsForParent": "organizations:ListAccountsForParent",
+    "ListOrganizationalUnitsForParent": "organizations:ListOrganizationalUnitsForParent",
+    "ListTagsForResource": "organizations:ListTagsForResource"}}
+
 
 class ReadOnlyViolation(RuntimeError):
     """A client was asked for an operation outside the read-only allowlist."""
@@ -84,7 +92,7 @@ def is_allowed(service: str, operation: str, allowlist: dict[str, dict[str, str]
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action an allowed operation needs: ('s3', 'ListBuckets') -> 's3:ListAllMyBuckets'."""
-    for table in (read_operations(), CREDENTIAL_OPERATIONS):
+    for table in (read_operations(), CREDENTIAL_OPERATIONS, ORGANIZATION_READS):
         if operation in table.get(service, {}):
             return table[service][operation]
     raise KeyError(f"{service}:{operation} is not an allowed operation")

@@ -36,6 +36,11 @@ STS_ALLOWLIST = {"sts": {**BASE_READS["sts"], **CREDENTIAL_OPERATIONS["sts"]}}
 FALLBACK_PARTITION = "aws"
 
 
+#: the trust policy of a sandbox account's audit role: the sandbox's own credentials may assume it
+_TRUST_ANY_SANDBOX_PRINCIPAL = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                                '"Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}')
+
+
 class TargetError(Exception):
     """The live target cannot be set up (bad option, no credentials, bad estate)."""
 
@@ -58,6 +63,11 @@ class TargetOptions:
     read_timeout: float = 30.0
     #: how long assumed-role credentials last (STS: 900 s to the role's maximum); they are refreshed before
     role_duration: int = 3600
+    #: a started sandbox shared by the accounts of a multi-account run (None: the target starts its own)
+    shared_sandbox: Any = None
+    #: one account of a multi-account run: a ``role_arn`` that cannot be assumed makes this account's
+    #: rows ERROR instead of stopping the run
+    one_of_many: bool = False
 
 
 def _roles_of(row) -> set[str | None]:
@@ -187,6 +197,12 @@ def _account_of_arn(arn: str) -> str | None:
     return parts[4] if len(parts) > 4 and parts[4] else None
 
 
+def _role_path_and_name(role_arn: str) -> tuple[str, str]:
+    """``arn:aws:iam::1:role/ops/dr-audit`` -> ``("/ops/", "dr-audit")``."""
+    head, _, name = role_arn.split(":", 5)[5][len("role"):].rpartition("/")
+    return f"{head}/", name
+
+
 def _aws_regions(regions: set[str]) -> list[str]:
     """The regions of an AWS partition among ``regions``, sorted (other clouds' regions dropped)."""
     return sorted(r for r in regions if partition_of_region(r))
@@ -222,6 +238,8 @@ class LiveTarget:
         self.account_error: str | None = None
         self.readings: list[AccountReading] = []
         self.default_assumed: AssumedRole | None = None
+        #: why ``--dr-role-arn`` could not be assumed, for one account of a multi-account run
+        self.role_failure: AwsReadError | None = None
         # STS is called where the policy reads the account (never in another cloud's region)
         read = _aws_regions({region for regions in read_plan_for(policy).values() for region in regions})
         self.home_region = read[0] if read else None
@@ -243,8 +261,11 @@ class LiveTarget:
         return self.options.target == "sandbox" and not self.options.endpoint_url
 
     def load_estate(self):
-        """The sandbox estate (loaded once); None unless the sandbox is embedded."""
+        """The sandbox estate (loaded once); None unless the sandbox is embedded, or for an account
+        of a multi-account sandbox listed without one (the sandbox does not hold it)."""
         if self.embedded and self.estate is None:
+            if not self.options.estate and self.options.one_of_many:
+                return None
             if not self.options.estate:
                 raise TargetError("the sandbox needs an estate: give --dr-estate NAME or set dr_estate")
             from dr_audit.errors import EstateError
@@ -262,14 +283,21 @@ class LiveTarget:
             from dr_audit.sandbox.estate import seed
             from dr_audit.sandbox.server import SandboxServer
             estate = self.load_estate()
-            self.server = SandboxServer()
-            endpoint = self.server.start()
+            if self.options.shared_sandbox is not None:
+                shared = self.options.shared_sandbox
+                endpoint = shared.url
+            else:
+                self.server = shared = SandboxServer()
+                endpoint = self.server.start()
+            if self.options.one_of_many:
+                self._seed_sandbox_account(shared, estate)
+                return shared.session(), endpoint
             try:
-                seed(self.server, estate)
+                seed(shared, estate)
             except EstateError as error:
                 self.close()
                 raise TargetError(f"cannot seed the sandbox: {error}") from None
-            return self.server.session(), endpoint
+            return shared.session(), endpoint
         try:
             session = boto3.Session(profile_name=self.options.profile)
         except botocore.exceptions.ProfileNotFound as error:
@@ -278,6 +306,35 @@ class LiveTarget:
             raise TargetError("no AWS credentials found (standard chain"
                               + (f", profile {self.options.profile}" if self.options.profile else "") + ")")
         return session, self.options.endpoint_url
+
+    def _seed_sandbox_account(self, server: Any, estate: Any) -> None:
+        """Build one account of a multi-account sandbox: its estate and the role the audit assumes.
+
+        The account is the role ARN's. AssumeRole into it then needs that role to exist, as in AWS:
+        an account listed without an estate has no role, so reading it is refused (its rows ERROR).
+        """
+        from dr_audit.errors import EstateError
+        from dr_audit.sandbox import moto_shims
+        from dr_audit.sandbox.estate import seed
+        from dr_audit.sandbox.organization import bucket_names_per_account
+
+        account = _account_of_arn(self.options.role_arn)
+        moto_shims.ROLE_CHECKED_ACCOUNTS.add(account)
+        if estate is None:
+            return
+        session = server.session_in(account)
+        try:
+            with bucket_names_per_account():  # every account may hold an estate with the same bucket names
+                seed(server, estate, session, account)
+        except EstateError as error:
+            raise TargetError(f"cannot seed the sandbox account {account}: {error}") from None
+        path, name = _role_path_and_name(self.options.role_arn)
+        iam = session.client("iam", region_name=global_region_of(partition_of_arn(self.options.role_arn)),
+                             endpoint_url=server.url)
+        try:
+            iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=_TRUST_ANY_SANDBOX_PRINCIPAL)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass  # an organization's CreateAccount made it already
 
     def _settings(self, endpoint: str | None) -> ReaderSettings:
         return ReaderSettings(endpoint_url=endpoint, read_timeout=self.options.read_timeout,
@@ -289,7 +346,7 @@ class LiveTarget:
         A role ARN the policy names that cannot be assumed does not stop the run:
         that account's rows become ERROR. ``--dr-role-arn`` that cannot be assumed does.
         """
-        if self.reader is not None:
+        if self.reader is not None or self.role_failure is not None:
             return self.reader
         source, endpoint = self._source_session()
         if self.home_region is None:
@@ -302,7 +359,13 @@ class LiveTarget:
             try:
                 session = self.default_assumed.session()
             except botocore.exceptions.CredentialRetrievalError as error:
-                raise TargetError(str(error)) from None
+                if not self.options.one_of_many:
+                    raise TargetError(str(error)) from None
+                # one account of many: its rows are ERROR, the other accounts are still read
+                self.role_failure = AwsReadError("sts", self.home_region, "AssumeRole", "AssumeRoleFailed",
+                                                 str(error))
+                self.account_error = str(self.role_failure)
+                return None
         self.reader = AwsReader(session, self._settings(endpoint))
         try:
             self.account_id = self.reader.identify(self.home_region)
@@ -376,6 +439,13 @@ class LiveTarget:
     def collect(self) -> Inventory:
         """Read every kind the policy needs in every account; errors stay in the inventory."""
         self.open()
+        if self.role_failure is not None:  # nothing of this account can be read: every kind is unreadable
+            inventory = Inventory("aws")
+            account = _account_of_arn(self.options.role_arn)
+            global_region = global_region_of(partition_of_arn(self.options.role_arn))
+            inventory.errors.extend(KindReadError(kind, region, self.role_failure, account)
+                                    for kind, region in read_plan(read_plan_for(self.policy), global_region))
+            return inventory
         plans = read_plans_by_role(self.policy)
         work: list[tuple[AwsReader, dict[str, set[str]]]] = []
         errors: list[KindReadError] = []
@@ -404,6 +474,10 @@ class LiveTarget:
 
     def accounts(self) -> list[dict]:
         """The run's ``accounts``: each account read, its roles, credentials and any failure."""
+        if self.role_failure is not None:
+            return [{"id": _account_of_arn(self.options.role_arn), "roles": list(self.policy.roles),
+                     "role_arn": self.options.role_arn, "partition": partition_of_arn(self.options.role_arn),
+                     "error": str(self.role_failure)}]
         listed: dict[str | None, dict] = {}
         for role in [None, *self.policy.roles]:
             reading = next((r for r in self.readings if role in r.roles), None)

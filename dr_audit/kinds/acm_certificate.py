@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from dr_audit.aws.collecting import first_reason, iso_utc, live_resource, out_of_service
+from dr_audit.aws.collecting import detail, first_reason, iso_utc, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
-from dr_audit.inventory import Resource
+from dr_audit.inventory import Resource, Unreadable
 from dr_audit.kinds.spec import STR, StateRule, declare_kind
 from dr_audit.terraform.reading import Reader
 from dr_audit.terraform.values import Unknown
@@ -22,7 +22,8 @@ def acm_certificate(r: Reader) -> dict:
     after_apply = lambda name: r.at_block(Unknown(f"{r.instance.address}.{name}",
                                                    "assigned by ACM after validation: known only after apply"),
                                            "computed")
-    return {"domain_name": r.arg("domain_name"), "status": after_apply("status"), "not_after": after_apply("not_after")}
+    return {"domain_name": r.arg("domain_name"), "status": after_apply("status"), "not_after": after_apply("not_after"),
+            "validation_method": r.arg("validation_method", None)}
 
 
 # ----- the account -------------------------------------------------------------
@@ -44,8 +45,21 @@ def acm_certificates(reader: AwsReader, region: str) -> list[Resource]:
         found.append(live_resource("acm_certificate", region, cert["CertificateArn"],
                                    not_serving=first_reason(out_of_service("acm_certificate", cert.get("Status")), expired),
                                    domain_name=cert.get("DomainName"), status=cert.get("Status"),
-                                   not_after=iso_utc(not_after)))
+                                   not_after=iso_utc(not_after),
+                                   validation_method=_validation_method(reader, region, cert)))
     return found
+
+
+def _validation_method(reader: AwsReader, region: str, cert: dict) -> object:
+    """How ACM validates the primary domain (DNS, EMAIL, HTTP), from DescribeCertificate; None for an
+    imported or private certificate, which ACM does not validate."""
+    arn = cert["CertificateArn"]
+    described = detail(lambda: reader.call("acm", region, "describe_certificate", CertificateArn=arn)["Certificate"])
+    if isinstance(described, Unreadable):
+        return described
+    options = described.get("DomainValidationOptions") or []
+    primary = next((o for o in options if o.get("DomainName") == described.get("DomainName")), options[0] if options else {})
+    return primary.get("ValidationMethod")
 
 
 KIND = declare_kind(
@@ -54,10 +68,11 @@ KIND = declare_kind(
         "domain_name": (STR, "primary domain name"),
         "status": (STR, "ISSUED, PENDING_VALIDATION, EXPIRED, ...: only an ISSUED, unexpired certificate meets a row"),
         "not_after": (STR, "end of validity, ISO 8601 UTC (none before it is issued)"),
+        "validation_method": (STR, "DNS, EMAIL or HTTP: how ACM validates the domain (none when imported)"),
     },
     terraform={"aws_acm_certificate": acm_certificate},
     service="acm", collect=acm_certificates,
-    reads={"acm": {"ListCertificates": "acm:ListCertificates"}},
+    reads={"acm": {"ListCertificates": "acm:ListCertificates", "DescribeCertificate": "acm:DescribeCertificate"}},
     states={
         "acm_certificate": StateRule("Status", frozenset({"ISSUED"})),
     },

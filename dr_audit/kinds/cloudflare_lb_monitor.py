@@ -6,7 +6,12 @@ Its attributes, how Terraform declares it and (Terraform only: no account is rea
 from __future__ import annotations
 
 from dr_audit.kinds.spec import INT, STR, declare_kind
+from dr_audit.inventory import AttributeValue
 from dr_audit.terraform.reading import Reader
+from dr_audit.terraform.values import Unknown
+
+#: the port Cloudflare checks when a monitor sets none (0), by monitor type
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 # ----- Terraform ---------------------------------------------------------------
@@ -14,7 +19,23 @@ from dr_audit.terraform.reading import Reader
 def cloudflare_lb_monitor(r: Reader) -> dict:
     return {"description": r.arg("description", None), "type": r.arg("type", "http"), "path": r.arg("path", "/"),
             "interval": r.arg("interval", 60), "retries": r.arg("retries", 2), "timeout": r.arg("timeout", 5),
-            "expected_codes": r.arg("expected_codes", None)}
+            "expected_codes": r.arg("expected_codes", None), "port": _port(r)}
+
+
+def _port(r: Reader) -> AttributeValue:
+    """The port written (0 means unset), else Cloudflare's default for the type: 80 for http, 443 for
+    https; other types (tcp) have no default and must set one."""
+    written = r.given("port")
+    if written is not None and written.value != 0:
+        return r.arg("port")
+    type_ = r.arg("type", "http")
+    if not type_.known:
+        return type_
+    default = _DEFAULT_PORTS.get(str(type_.value).lower())
+    if default is None:
+        return r.at_block(Unknown(f"{r.instance.address}.port", f"not set: type {type_.value} has no default port"),
+                          "port not set")
+    return r.at_block(default, f"port not set: Cloudflare checks {default} for type {type_.value}")
 
 
 KIND = declare_kind(
@@ -28,6 +49,7 @@ KIND = declare_kind(
         "retries": (INT, "retries before an origin is marked unhealthy"),
         "timeout": (INT, "seconds before a check times out"),
         "expected_codes": (STR, "expected HTTP codes"),
+        "port": (INT, "checked port (unset or 0: 80 for http, 443 for https)"),
     },
     terraform={"cloudflare_load_balancer_monitor": cloudflare_lb_monitor},
 )

@@ -5,11 +5,11 @@ Its attributes, how Terraform declares it and how the account is read.
 
 from __future__ import annotations
 
-from dr_audit.aws.collecting import live_resource, out_of_service
-from dr_audit.aws.reader import AwsReader
+from dr_audit.aws.collecting import FailedLookup, live_resource, out_of_service
+from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource
 from dr_audit.kinds.spec import BOOL, INT, STR, StateRule, declare_kind
-from dr_audit.terraform.reading import Reader, given, names_instance, value_of
+from dr_audit.terraform.reading import Reader, given, is_set, names_instance, value_of
 from dr_audit.terraform.values import Ref, Unknown
 
 
@@ -22,7 +22,21 @@ def elasticache_replication_group(r: Reader) -> dict:
             "transit_encryption": r.arg("transit_encryption_enabled", False),
             "at_rest_encryption": r.arg("at_rest_encryption_enabled", False),
             "snapshot_retention_limit": r.arg("snapshot_retention_limit", 0),
+            "engine_version": r.arg("engine_version", unset_reason="not set: AWS picks its current default version"),
+            "num_cache_clusters": r.arg("num_cache_clusters",
+                                        unset_reason="not set: the node count follows num_node_groups and replicas"),
+            "auth_token_enabled": _auth_token_enabled(r),
             **_global_datastore(r)}
+
+
+def _auth_token_enabled(r: Reader) -> AttributeValue:
+    """Whether ``auth_token`` evaluates to a token (null is none). Only where it is written is kept:
+    never its expression, which may be the token itself."""
+    found = is_set(r, "auth_token")
+    if isinstance(found.value, Unknown):
+        return AttributeValue(Unknown("auth_token", "the token's expression is unresolved (it may be null)"),
+                              found.file, found.line)
+    return AttributeValue(found.value, found.file, found.line, None, found.note)
 
 
 def _global_datastore(r: Reader) -> dict:
@@ -70,7 +84,49 @@ def _names_group(r: Reader, datastore) -> bool | None:
 
 # ----- the account -------------------------------------------------------------
 
+def engine_version(version: str | None) -> str | None:
+    """The version a row compares: major.minor from Redis OSS 6 on (AWS runs the newest patch of
+    it, and Terraform is written ``7.0``), the full version before.
+
+    >>> engine_version("7.0.7"), engine_version("5.0.6")
+    ('7.0', '5.0.6')
+    """
+    if not isinstance(version, str):
+        return version
+    parts = version.split(".")
+    return ".".join(parts[:2]) if parts[0].isdigit() and int(parts[0]) >= 6 else version
+
+
+def _member_versions(reader: AwsReader, region: str) -> dict:
+    """Replication group id -> the engine versions its member clusters run (DescribeCacheClusters:
+    DescribeReplicationGroups does not report the version)."""
+    try:
+        clusters = reader.paginate("elasticache", region, "describe_cache_clusters", "CacheClusters")
+    except AwsReadError as error:
+        return FailedLookup(error)
+    versions: dict = {}
+    for cluster in clusters:
+        group = cluster.get("ReplicationGroupId")
+        if group:
+            versions.setdefault(group, set()).add(engine_version(cluster.get("EngineVersion")))
+    return versions
+
+
+def _group_version(versions: dict, group_id: str) -> object:
+    """The one version every member runs; none, noted, when members differ (an upgrade under way)."""
+    found = versions.get(group_id)
+    if found is None:
+        return AttributeValue(None, note="DescribeCacheClusters lists no member of the group")
+    if not isinstance(found, set):
+        return found
+    if len(found) == 1:
+        return next(iter(found))
+    return AttributeValue(None, note=f"members run different versions: {', '.join(sorted(map(str, found)))}")
+
+
 def elasticache_replication_groups(reader: AwsReader, region: str) -> list[Resource]:
+    groups = reader.paginate("elasticache", region, "describe_replication_groups", "ReplicationGroups")
+    versions = _member_versions(reader, region) if groups else {}
     return [live_resource("elasticache_replication_group", region, group.get("ARN", group["ReplicationGroupId"]),
                           id=group["ReplicationGroupId"], node_type=group.get("CacheNodeType"),
                           multi_az=group.get("MultiAZ") == "enabled",
@@ -78,8 +134,11 @@ def elasticache_replication_groups(reader: AwsReader, region: str) -> list[Resou
                           transit_encryption=bool(group.get("TransitEncryptionEnabled")),
                           at_rest_encryption=bool(group.get("AtRestEncryptionEnabled")),
                           snapshot_retention_limit=group.get("SnapshotRetentionLimit"),
+                          engine_version=_group_version(versions, group["ReplicationGroupId"]),
+                          num_cache_clusters=len(group.get("MemberClusters") or []),
+                          auth_token_enabled=bool(group.get("AuthTokenEnabled")),
                           **_live_global_datastore(group))
-            for group in reader.paginate("elasticache", region, "describe_replication_groups", "ReplicationGroups")]
+            for group in groups]
 
 
 def _live_global_datastore(group: dict) -> dict:
@@ -107,12 +166,16 @@ KIND = declare_kind(
         "transit_encryption": (BOOL, "in-transit encryption enabled"),
         "at_rest_encryption": (BOOL, "at-rest encryption enabled"),
         "snapshot_retention_limit": (INT, "days automatic snapshots are kept (0: off)"),
+        "engine_version": (STR, "engine version: major.minor from Redis OSS 6 on (AWS runs its newest patch)"),
+        "num_cache_clusters": (INT, "cache clusters (nodes: the primary and its replicas) in the group"),
+        "auth_token_enabled": (BOOL, "clients must present an AUTH token (the token itself is never read)"),
         "global_datastore": (STR, "id of the Global Datastore it belongs to, none when it is in none"),
         "global_datastore_role": (STR, "primary or secondary in its Global Datastore, none when it is in none"),
     },
     terraform={"aws_elasticache_replication_group": elasticache_replication_group},
     service="elasticache", collect=elasticache_replication_groups,
-    reads={"elasticache": {"DescribeReplicationGroups": "elasticache:DescribeReplicationGroups"}},
+    reads={"elasticache": {"DescribeReplicationGroups": "elasticache:DescribeReplicationGroups",
+                           "DescribeCacheClusters": "elasticache:DescribeCacheClusters"}},
     states={
         # ElastiCache replication group states: a group still creating, failed to create or being
         # deleted does not replicate in its Global Datastore

@@ -14,7 +14,7 @@ from typing import Any
 from dr_audit.aws.collecting import counted_regions, detail, first_reason, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
-from dr_audit.kinds.spec import BOOL, STR, STR_LIST, StateRule, declare_kind
+from dr_audit.kinds.spec import BOOL, INT, STR, STR_LIST, StateRule, declare_kind, terraform_only
 from dr_audit.terraform.reading import Reader, derived_from
 from dr_audit.terraform.values import Unknown, is_known
 
@@ -31,7 +31,8 @@ def kms_key(r: Reader) -> dict:
             "multi_region_role": derived_from("primary" if multi_region.value else None, multi_region),
             "primary_region": derived_from(r.instance.region if multi_region.value else None, multi_region),
             "replica_regions": _replica_regions(r, multi_region),
-            "rotation_enabled": r.arg("enable_key_rotation", False)}
+            "rotation_enabled": r.arg("enable_key_rotation", False),
+            "deletion_window_days": r.arg("deletion_window_in_days", 30)}
 
 
 def kms_replica_key(r: Reader) -> dict:
@@ -55,7 +56,8 @@ def kms_replica_key(r: Reader) -> dict:
             "multi_region_role": role,
             "primary_region": r.region_of_reference("primary_key_arn"),
             "replica_regions": r.at_block([], "a replica key lists no replicas of its own"),
-            "rotation_enabled": rotation}
+            "rotation_enabled": rotation,
+            "deletion_window_days": r.arg("deletion_window_in_days", 30)}
 
 
 def _aliases(r: Reader) -> AttributeValue:
@@ -105,7 +107,8 @@ def kms_keys(reader: AwsReader, region: str) -> list[Resource]:
         arn = listed.get("KeyArn") or listed["KeyId"]
         described = detail(lambda: _describe(reader, region, arn))
         if isinstance(described, Unreadable):
-            found.append(live_resource("kms_key", region, arn, **{name: described for name in ATTRIBUTES}))
+            found.append(live_resource("kms_key", region, arn, **{name: described for name in ATTRIBUTES},
+                                       deletion_window_days=_NOT_RETURNED))
             continue
         found.append(_key_resource(reader, region, described, aliases))
     return found
@@ -137,7 +140,7 @@ def _key_resource(reader: AwsReader, region: str, key: dict, aliases: Any) -> Re
         multi_region=bool(key.get("MultiRegion")), multi_region_role=role,
         primary_region=(configuration.get("PrimaryKey") or {}).get("Region"),
         replica_regions=_replica_states(reader, configuration) if role == "primary" else [],
-        rotation_enabled=_rotation(reader, region, key))
+        rotation_enabled=_rotation(reader, region, key), deletion_window_days=_NOT_RETURNED)
 
 
 def _replica_states(reader: AwsReader, configuration: dict) -> Any:
@@ -173,9 +176,15 @@ ATTRIBUTES = {
     "rotation_enabled": (BOOL, "automatic rotation of the key material"),
 }
 
+#: the provider's deletion_window_in_days is sent only when the key is scheduled for deletion;
+#: DescribeKey's PendingDeletionWindowInDays exists only for a primary key already PendingReplicaDeletion
+_NOT_RETURNED = AttributeValue(Unknown("kms_key.deletion_window_days",
+                                       "Terraform only: the AWS API does not return a key's deletion window"))
+
 KIND = declare_kind(
     "kms_key", "regional", "A KMS key (customer managed keys count).",
-    attributes=ATTRIBUTES,
+    attributes={**ATTRIBUTES, "deletion_window_days": terraform_only(
+        INT, "days a deleted key waits before KMS deletes it (deletion_window_in_days, default 30)")},
     terraform={"aws_kms_key": kms_key, "aws_kms_replica_key": kms_replica_key},
     service="kms", collect=kms_keys,
     reads={"kms": {"ListKeys": "kms:ListKeys", "DescribeKey": "kms:DescribeKey",

@@ -9,7 +9,7 @@ from dr_audit import arns
 from dr_audit.aws.collecting import first_reason, iso_utc, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource
-from dr_audit.kinds.spec import BOOL, INT, STR, STR_LIST, StateRule, declare_kind
+from dr_audit.kinds.spec import BOOL, INT, STR, STR_LIST, StateRule, declare_kind, terraform_only
 from dr_audit.terraform.reading import Reader, given, value_of
 from dr_audit.terraform.values import Ref, Unknown
 
@@ -79,7 +79,35 @@ def rds_instance(r: Reader) -> dict:
             "kms_key_region": _kms_key_region(r, replica),
             "deletion_protection": r.arg("deletion_protection", False),
             "backup_replication_regions": _backup_replication_regions(r),
-            "latest_restorable_time": _known_only_in_the_account(r, "latest_restorable_time")}
+            "latest_restorable_time": _known_only_in_the_account(r, "latest_restorable_time"),
+            **_access_and_monitoring(r),
+            **_final_snapshot(r),
+            **_source_settings(r, replica)}
+
+
+def _access_and_monitoring(r: Reader) -> dict:
+    """Public access, Performance Insights and log exports: the provider's defaults are off and none."""
+    exports = r.arg("enabled_cloudwatch_logs_exports", [])
+    if exports.known and isinstance(exports.value, list):
+        exports = AttributeValue(sorted(exports.value), exports.file, exports.line, exports.expression, exports.note)
+    return {"publicly_accessible": r.arg("publicly_accessible", False),
+            "performance_insights": r.arg("performance_insights_enabled", False),
+            "cloudwatch_logs_exports": exports}
+
+
+def _final_snapshot(r: Reader) -> dict:
+    """What happens on delete: arguments of the provider only (RDS takes them on DeleteDBInstance)."""
+    return {"skip_final_snapshot": r.arg("skip_final_snapshot", False),
+            "final_snapshot_identifier": r.arg("final_snapshot_identifier", None)}
+
+
+def _source_settings(r: Reader, replica: bool) -> dict:
+    """Storage, database name and master user: a replica takes them from its source when unset;
+    an instance without ``db_name`` gets no initial database."""
+    inherited = "not set: a replica inherits it from its source at apply time"
+    return {"allocated_storage": r.arg("allocated_storage", unset_reason=inherited if replica else "not set in code"),
+            "db_name": r.arg("db_name", unset_reason=inherited) if replica else r.arg("db_name", None),
+            "master_username": r.arg("username", unset_reason=inherited if replica else "not set in code")}
 
 
 def _known_only_in_the_account(r: Reader, name: str) -> AttributeValue:
@@ -172,8 +200,22 @@ def rds_instances(reader: AwsReader, region: str) -> list[Resource]:
             replicate_source_region=source_region, storage_encrypted=bool(db.get("StorageEncrypted")),
             kms_key_region=arns.region(db.get("KmsKeyId")), deletion_protection=bool(db.get("DeletionProtection")),
             backup_replication_regions=_backup_replication_destinations(db),
-            latest_restorable_time=iso_utc(db.get("LatestRestorableTime"))))
+            latest_restorable_time=iso_utc(db.get("LatestRestorableTime")),
+            publicly_accessible=bool(db.get("PubliclyAccessible")),
+            performance_insights=bool(db.get("PerformanceInsightsEnabled")),
+            cloudwatch_logs_exports=sorted(db.get("EnabledCloudwatchLogsExports") or []),
+            allocated_storage=db.get("AllocatedStorage"), db_name=db.get("DBName"),
+            master_username=db.get("MasterUsername"),
+            **{name: _not_in_the_account(name) for name in _TERRAFORM_ONLY}))
     return found
+
+
+#: arguments of aws_db_instance that DescribeDBInstances does not return
+_TERRAFORM_ONLY = ("skip_final_snapshot", "final_snapshot_identifier")
+
+
+def _not_in_the_account(name: str) -> AttributeValue:
+    return AttributeValue(Unknown(f"rds_instance.{name}", "Terraform only: DescribeDBInstances does not return it"))
 
 
 def _backup_replication_destinations(db: dict) -> list[str]:
@@ -213,6 +255,14 @@ KIND = declare_kind(
         "backup_replication_regions": (STR_LIST, "regions its automated backups are replicated to"),
         "latest_restorable_time": (STR, "latest point-in-time restore point, ISO 8601 UTC "
                                         "(not set without automated backups)"),
+        "publicly_accessible": (BOOL, "reachable from outside its VPC (a public DNS name)"),
+        "performance_insights": (BOOL, "Performance Insights enabled"),
+        "cloudwatch_logs_exports": (STR_LIST, "log types exported to CloudWatch Logs, e.g. error, slowquery"),
+        "skip_final_snapshot": terraform_only(BOOL, "deleting it skips the final snapshot"),
+        "final_snapshot_identifier": terraform_only(STR, "name of the snapshot taken when it is deleted"),
+        "allocated_storage": (INT, "allocated storage, GiB"),
+        "db_name": (STR, "name of the database created with it; none when none was"),
+        "master_username": (STR, "master user name"),
     },
     terraform={"aws_db_instance": rds_instance},
     service="rds", collect=rds_instances,

@@ -10,7 +10,8 @@ from typing import Any
 from dr_audit.aws.collecting import FailedLookup, list_subnets, live_resource, tag_map, vpc_names
 from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
-from dr_audit.kinds.spec import STR, STR_LIST, declare_kind
+from dr_audit.kinds.spec import ANY, STR, STR_LIST, declare_kind
+from dr_audit.kinds.vpc_peering_connection import peering_names
 from dr_audit.terraform.module import BlockInstance
 from dr_audit.terraform.reading import Reader, given
 from dr_audit.terraform.values import Ref, Unknown, is_known
@@ -80,6 +81,83 @@ def _default_route_target(r: Reader) -> AttributeValue:
     return doubtful if doubtful is not None else r.at_block("none", "no 0.0.0.0/0 route in code")
 
 
+#: route argument -> the kind of target it names (gateway_id is read by its value: igw-, vgw-, ...)
+_TARGET_KINDS = {"nat_gateway_id": "nat_gateway", "vpc_peering_connection_id": "vpc_peering_connection",
+                 "transit_gateway_id": "transit_gateway", "egress_only_gateway_id": "egress_only_internet_gateway",
+                 "carrier_gateway_id": "carrier_gateway", "local_gateway_id": "local_gateway",
+                 "network_interface_id": "network_interface", "vpc_endpoint_id": "vpc_endpoint",
+                 "core_network_arn": "core_network", "instance_id": "instance", "odb_network_arn": "odb_network"}
+#: Terraform types whose ``.id`` is a gateway_id target, and the kind they are
+_GATEWAY_TYPES = {"aws_internet_gateway": "internet_gateway", "aws_vpn_gateway": "vpn_gateway",
+                  "aws_nat_gateway": "nat_gateway"}
+#: the id prefixes of gateway_id values, and the kind they name
+_GATEWAY_PREFIXES = {"igw-": "internet_gateway", "vgw-": "vpn_gateway", "nat-": "nat_gateway"}
+
+
+def _routes(r: Reader) -> AttributeValue:
+    """Every route of the table (inline ``route`` blocks and ``aws_route`` resources naming it), as
+    ``{destination, target_kind, target}``; Unknown when one of them cannot be resolved."""
+    # a route of another region's provider cannot be in this table
+    doubtful = [route for route in r.maybe_attached("aws_route", "route_table_id")
+                if not (isinstance(route.instance.region, str) and isinstance(r.instance.region, str)
+                        and route.instance.region != r.instance.region)]
+    if doubtful:
+        return r.may_refer_here(doubtful[0], "route_table_id", "add a route to this table")
+    entries = [_route_entry(r, block, ("cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"))
+               for block in r.blocks("route")]
+    entries += [_route_entry(r, route.instance, ("destination_cidr_block", "destination_ipv6_cidr_block",
+                                                 "destination_prefix_list_id"))
+                for route in r.attached("aws_route", "route_table_id")]
+    unknown = next((e for e in entries if not e.known), None)
+    if unknown is not None:
+        return unknown
+    routes = sorted((e.value for e in entries), key=lambda e: (str(e["destination"]), e["target_kind"]))
+    return r.at_block(routes, "inline route blocks and the aws_route resources naming it" if routes
+                      else "no route in code")
+
+
+def _route_entry(r: Reader, route: BlockInstance, destination_keys: tuple[str, ...]) -> AttributeValue:
+    """One route as ``{destination, target_kind, target}``: the target's Name tag, else its id."""
+    destination = next((e for e in (given(route, key) for key in destination_keys) if e is not None), None)
+    if destination is None:
+        return AttributeValue(Unknown(f"{route.address} destination", "the route names no destination"),
+                              route.file, route.line)
+    if not is_known(destination.value):
+        return AttributeValue(Unknown(destination.expression or "destination", "the route's destination is unresolved"),
+                              destination.file, destination.line, destination.expression)
+    targets = [(name, e) for name, e in ((n, given(route, n)) for n in ("gateway_id", *_TARGET_KINDS)) if e is not None]
+    if len(targets) != 1:
+        return AttributeValue(Unknown(f"{route.address} target", f"{len(targets)} targets written: which applies "
+                                      "is unresolved"), destination.file, destination.line)
+    name, evidence = targets[0]
+    kind, target = _target_of(r, name, evidence.value)
+    if not is_known(target):
+        return AttributeValue(Unknown(evidence.expression or name, getattr(target, "reason", "unresolved")),
+                              evidence.file, evidence.line, evidence.expression)
+    return AttributeValue({"destination": destination.value, "target_kind": kind, "target": target},
+                          evidence.file, evidence.line, evidence.expression)
+
+
+def _target_of(r: Reader, argument: str, value: Any) -> tuple[str, Any]:
+    """(target kind, the target's Name tag or id) of a route argument's value."""
+    if isinstance(value, Ref) and value.address in r.by_address:
+        target = r.by_address[value.address]
+        kind = _GATEWAY_TYPES.get(target.type, "other") if argument == "gateway_id" else _TARGET_KINDS[argument]
+        if target.type == "aws_vpc_peering_connection_accepter":  # the accepter's id is the connection's
+            requester, _ = r.reader(target).follow("vpc_peering_connection_id")
+            if requester is None:
+                return kind, Unknown(str(value), "the accepter's connection is not declared in this code")
+            target = requester.instance
+        return kind, r.reader(target).tag("Name").value
+    if isinstance(value, Ref):
+        return _TARGET_KINDS.get(argument, "other"), Unknown(str(value), "refers to something not declared in this code")
+    if argument == "gateway_id":
+        if value == "local":
+            return "local", "local"
+        return next((k for p, k in _GATEWAY_PREFIXES.items() if str(value).startswith(p)), "other"), value
+    return _TARGET_KINDS[argument], value
+
+
 def _associated_subnets(r: Reader) -> AttributeValue:
     """Subnets explicitly associated (``aws_route_table_association``), as AWS lists them.
 
@@ -103,7 +181,8 @@ def _associated_subnets(r: Reader) -> AttributeValue:
 
 def route_table(r: Reader) -> dict:
     return {"name": r.tag("Name"), "vpc": r.linked("vpc_id", lambda v: v.tag("Name")),
-            "subnets": _associated_subnets(r), "default_route_target": _default_route_target(r)}
+            "subnets": _associated_subnets(r), "default_route_target": _default_route_target(r),
+            "routes": _routes(r)}
 
 
 # ----- the account -------------------------------------------------------------
@@ -115,6 +194,7 @@ def route_tables(reader: AwsReader, region: str) -> list[Resource]:
     except AwsReadError as error:
         subnet_names = FailedLookup(error)
     found = []
+    targets = _TargetNames(reader, region)
     for table in reader.paginate("ec2", region, "describe_route_tables", "RouteTables"):
         target = "none"
         for route in table.get("Routes") or []:
@@ -127,8 +207,75 @@ def route_tables(reader: AwsReader, region: str) -> list[Resource]:
         found.append(live_resource("route_table", region, table["RouteTableId"], name=tag_map(table.get("Tags")).get("Name"),
                                    vpc=names.get(table.get("VpcId")),
                                    subnets=unread if unread is not None else sorted(n for n in associated if n),
-                                   default_route_target=target))
+                                   default_route_target=target, routes=_live_routes(table, targets)))
     return found
+
+
+#: DescribeRouteTables route field -> the kind of target it names
+_LIVE_TARGETS = (("NatGatewayId", "nat_gateway"), ("VpcPeeringConnectionId", "vpc_peering_connection"),
+                 ("TransitGatewayId", "transit_gateway"), ("EgressOnlyInternetGatewayId", "egress_only_internet_gateway"),
+                 ("CarrierGatewayId", "carrier_gateway"), ("LocalGatewayId", "local_gateway"),
+                 ("InstanceId", "instance"),  # an instance route also names the instance's interface
+                 ("NetworkInterfaceId", "network_interface"), ("CoreNetworkArn", "core_network"),
+                 ("OdbNetworkArn", "odb_network"))
+
+
+def _live_routes(table: dict, targets: "_TargetNames") -> Any:
+    """The table's routes as ``{destination, target_kind, target}``, sorted. Left out: the local
+    route the table is created with (Terraform declares none) and routes not ``active``: a
+    blackhole route's target is gone (AWS keeps it, but it carries no traffic)."""
+    routes = []
+    for route in table.get("Routes") or []:
+        if route.get("State", "active") != "active" or route.get("Origin") == "CreateRouteTable":
+            continue
+        destination = (route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+                       or route.get("DestinationPrefixListId"))
+        kind, target_id = _live_target(route)
+        target = targets.name(kind, target_id)
+        if isinstance(target, Unreadable):
+            return target
+        routes.append({"destination": destination, "target_kind": kind, "target": target})
+    return sorted(routes, key=lambda e: (str(e["destination"]), e["target_kind"]))
+
+
+def _live_target(route: dict) -> tuple[str, str | None]:
+    gateway = route.get("GatewayId")
+    if gateway:
+        if gateway == "local":
+            return "local", "local"
+        return next((k for p, k in _GATEWAY_PREFIXES.items() if gateway.startswith(p)), "other"), gateway
+    return next(((kind, route[field]) for field, kind in _LIVE_TARGETS if route.get(field)), ("other", None))
+
+
+class _TargetNames:
+    """Route target id -> its Name tag (else its id), read once per target kind and region."""
+
+    _LISTINGS = {"internet_gateway": ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
+                 "nat_gateway": ("describe_nat_gateways", "NatGateways", "NatGatewayId"),
+                 "vpn_gateway": ("describe_vpn_gateways", "VpnGateways", "VpnGatewayId"),
+                 "transit_gateway": ("describe_transit_gateways", "TransitGateways", "TransitGatewayId")}
+
+    def __init__(self, reader: AwsReader, region: str):
+        self.reader, self.region = reader, region
+        self.tables: dict[str, Any] = {}
+
+    def name(self, kind: str, target_id: str | None) -> Any:
+        if kind not in self._LISTINGS and kind != "vpc_peering_connection":
+            return target_id
+        if kind not in self.tables:
+            self.tables[kind] = self._names(kind)
+        found = self.tables[kind].get(target_id)
+        return found if found is not None else target_id
+
+    def _names(self, kind: str) -> dict:
+        if kind == "vpc_peering_connection":
+            return peering_names(self.reader, self.region)
+        operation, key, id_field = self._LISTINGS[kind]
+        try:
+            return {item[id_field]: tag_map(item.get("Tags")).get("Name")
+                    for item in self.reader.paginate("ec2", self.region, operation, key)}
+        except AwsReadError as error:
+            return FailedLookup(error)
 
 
 KIND = declare_kind(
@@ -138,12 +285,20 @@ KIND = declare_kind(
         "vpc": (STR, "Name tag of its VPC"),
         "subnets": (STR_LIST, "Name tags of the subnets associated with it"),
         "default_route_target": (STR, "where 0.0.0.0/0 goes: internet_gateway, nat_gateway, other or none"),
+        "routes": (ANY, "list of {destination, target_kind, target}: destination CIDR (or prefix list), the kind of "
+                        "target (internet_gateway, nat_gateway, vpc_peering_connection, vpn_gateway, "
+                        "transit_gateway, ...) and its Name tag (its id when unnamed); not the local route, "
+                        "not blackhole routes"),
     },
     terraform={"aws_route_table": route_table},
     service="ec2", collect=route_tables,
     reads={
         "ec2": {"DescribeSubnets": "ec2:DescribeSubnets", "DescribeVpcs": "ec2:DescribeVpcs",
                 "DescribeVpcAttribute": "ec2:DescribeVpcAttribute",
-                "DescribeRouteTables": "ec2:DescribeRouteTables"},
+                "DescribeRouteTables": "ec2:DescribeRouteTables",
+                "DescribeInternetGateways": "ec2:DescribeInternetGateways",
+                "DescribeNatGateways": "ec2:DescribeNatGateways", "DescribeVpnGateways": "ec2:DescribeVpnGateways",
+                "DescribeTransitGateways": "ec2:DescribeTransitGateways",
+                "DescribeVpcPeeringConnections": "ec2:DescribeVpcPeeringConnections"},
     },
 )

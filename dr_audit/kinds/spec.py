@@ -42,10 +42,25 @@ class KindError(ValueError):
 
 @dataclass(frozen=True)
 class AttributeSpec:
-    """One normalized attribute: its type and what it means."""
+    """One normalized attribute: its type and what it means.
+
+    ``terraform_only`` marks an argument of an AWS kind that the AWS API never
+    returns (``skip_final_snapshot``, a KMS key's deletion window): only the
+    code is evidence for it, and the account is not consulted.
+    """
 
     type: str
     doc: str
+    terraform_only: bool = False
+
+
+def terraform_only(type_: str, doc: str) -> tuple[str, str, bool]:
+    """An attribute declaration (for ``declare_kind``) read from Terraform only.
+
+    >>> terraform_only("bool", "skip the final snapshot")
+    ('bool', 'skip the final snapshot (Terraform only: the AWS API does not return it)', True)
+    """
+    return type_, f"{doc} (Terraform only: the AWS API does not return it)", True
 
 
 @dataclass(frozen=True)
@@ -121,7 +136,8 @@ def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple
                  service: str | None = None, collect: Collector | None = None,
                  reads: dict[str, dict[str, str]] | None = None,
                  states: dict[str, StateRule] | None = None, tags: bool | None = None) -> Kind:
-    """A :class:`Kind` from plain values: ``attributes`` as ``{name: (type, doc)}``.
+    """A :class:`Kind` from plain values: ``attributes`` as ``{name: (type, doc)}``
+    (or :func:`terraform_only` for an argument the AWS API does not return).
 
     ``tags`` (None: True for AWS kinds) adds the ``tags`` map attribute.
 

@@ -388,7 +388,9 @@ def write_bundle(directory: Path, document: dict[str, Any], reports: dict[str, s
     files = dict(reports)
     for row in document["rows"]:
         evidence = row_evidence(row, sources)
-        files[f"evidence/{_safe_name(row['id'])}.json"] = json.dumps(evidence, indent=2, ensure_ascii=False) + "\n"
+        # a merged report holds each row id once per account: its key (<account>-<ROW-ID>) is unique
+        name = _safe_name(row.get("key") or row["id"])
+        files[f"evidence/{name}.json"] = json.dumps(evidence, indent=2, ensure_ascii=False) + "\n"
     manifest = {}
     for name, text in sorted(files.items()):
         data = text.encode("utf-8")

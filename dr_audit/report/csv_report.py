@@ -30,8 +30,16 @@ def _account_location(live: dict[str, Any]) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
-def _waiver(row: dict[str, Any], waivers: dict[str, dict[str, Any]]) -> str:
-    waiver = waivers.get(row["id"])
+def _waiver_index(document: dict[str, Any]) -> dict[tuple[str | None, str], dict[str, Any]]:
+    """Waivers by (account name, row id); the account is None in a one-account document. A merged
+    document lists each waiver once with the ``accounts`` that applied it."""
+    if "accounts" not in document:
+        return {(None, w["row"]): w for w in document.get("waivers", [])}
+    return {(name, w["row"]): w for w in document.get("waivers", []) for name in w.get("accounts") or []}
+
+
+def _waiver(row: dict[str, Any], waivers: dict[tuple[str | None, str], dict[str, Any]]) -> str:
+    waiver = waivers.get(((row.get("account") or {}).get("name"), row["id"]))
     if not waiver:
         return ""
     state = "active" if waiver.get("active") else "expired"
@@ -39,15 +47,18 @@ def _waiver(row: dict[str, Any], waivers: dict[str, dict[str, Any]]) -> str:
 
 
 def render_csv(document: dict[str, Any]) -> str:
-    """The CSV text: a header line, then one line per row in the document's order."""
-    waivers = {w["row"]: w for w in document.get("waivers", [])}
+    """The CSV text: a header line, then one line per row in the document's order. A merged
+    document (one with ``accounts``) has an ``account`` column first: the row's account name."""
+    waivers = _waiver_index(document)
+    merged = "accounts" in document
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(("account",) + HEADER if merged else HEADER)
     for row in document["rows"]:
         code, live = row["terraform"], row["live"]
-        writer.writerow([row["id"], row["clause"], row["severity"], row["status"],
-                         "" if code["status"] == "not_consulted" else _cell(code.get("value")), _code_location(code),
-                         "" if live["status"] == "not_consulted" else _cell(live.get("value")), _account_location(live),
-                         row["message"], _waiver(row, waivers), row.get("derived") or ""])
+        line = [row["id"], row["clause"], row["severity"], row["status"],
+                "" if code["status"] == "not_consulted" else _cell(code.get("value")), _code_location(code),
+                "" if live["status"] == "not_consulted" else _cell(live.get("value")), _account_location(live),
+                row["message"], _waiver(row, waivers), row.get("derived") or ""]
+        writer.writerow([row["account"]["name"]] + line if merged else line)
     return out.getvalue()

@@ -11,6 +11,11 @@ from typing import Any
 OPEN = ("FAIL", "DRIFT", "UNDEPLOYED", "UNMANAGED", "ERROR", "UNKNOWN", "WAIVED")
 
 
+def _row_key(row: dict) -> str:
+    """A row's identity across runs: its id, or ``<account>-<id>`` (``key``) in a multi-account report."""
+    return row.get("key") or row["id"]
+
+
 def _is_open(row: dict) -> bool:
     return row["status"] in OPEN and row.get("checked", True)
 
@@ -63,12 +68,12 @@ def since_last_run(previous: tuple[Path, dict] | None, document: dict) -> dict[s
     if previous is None:
         return {"previous": None, "new": [], "resolved": [], "still_open": []}
     path, before = previous
-    earlier = {r["id"]: r for r in before.get("rows", [])}
+    earlier = {_row_key(r): r for r in before.get("rows", [])}
     new, resolved, still = [], [], []
     for row in document["rows"]:
-        old = earlier.get(row["id"])
+        old = earlier.get(_row_key(row))
         was_open = old is not None and _is_open(old)
-        change = {"id": row["id"], "before": old["status"] if old else "absent", "now": row["status"]}
+        change = {"id": _row_key(row), "before": old["status"] if old else "absent", "now": row["status"]}
         if _is_open(row):
             (still if was_open else new).append(change)
         elif was_open:

@@ -24,10 +24,12 @@ from dr_audit.sandbox.server import SANDBOX_ACCOUNT, SandboxServer
 from dr_audit.yaml_lines import load_yaml_with_lines
 
 _REF = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-SHIMS = {"pin_distribution_id": lambda distribution_id, pinned: moto_shims.pin_distribution_id(
-    SANDBOX_ACCOUNT, distribution_id, pinned),
+#: shim name -> function(account_id, **args): each works on the backends of the account being seeded
+SHIMS = {"pin_distribution_id": moto_shims.pin_distribution_id,
          # timestamps relative to the seeding: PutMetricData itself takes only absolute ones
-         "put_metric_series": lambda **args: moto_shims.put_metric_series(SANDBOX_ACCOUNT, **args)}
+         "put_metric_series": moto_shims.put_metric_series,
+         # AWS Backup jobs completed hours before the seeding: moto runs no backup
+         "put_backup_jobs": moto_shims.put_backup_jobs}
 
 
 @dataclass
@@ -129,22 +131,25 @@ def _dig(response: Any, path: str, step: Step) -> Any:
     return value
 
 
-def seed(server: SandboxServer, estate: Estate) -> dict[str, Any]:
+def seed(server: SandboxServer, estate: Estate, session: Any = None,
+         account_id: str = SANDBOX_ACCOUNT) -> dict[str, Any]:
     """Run the estate's steps against the sandbox; returns the saved values.
 
-    Refuses any endpoint that is not loopback: seeding writes, so it must
-    never reach a real account.
+    ``session`` is the credentials the steps are sent with (default: the sandbox's own, which moto
+    answers as ``SANDBOX_ACCOUNT``); ``account_id`` is the account those credentials land in, where
+    shims write. Refuses any endpoint that is not loopback: seeding writes, so it must never reach a
+    real account.
     """
     host = urlparse(server.url or "").hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise RuntimeError(f"refusing to seed {server.url}: the seeder only writes to a loopback sandbox")
-    session = server.session()
+    session = session or server.session()
     clients: dict[tuple[str, str], Any] = {}
     saved: dict[str, Any] = {}
     for step in estate.steps:
         args = _resolve(step.args, saved, step)
         if step.shim:
-            SHIMS[step.shim](**args)
+            SHIMS[step.shim](account_id, **args)
             continue
         service, operation = step.call.split(".", 1)
         key = (service, step.region)

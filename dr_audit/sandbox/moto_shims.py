@@ -49,11 +49,33 @@ shapes with Stubber in the tests.
   StartDBInstanceAutomatedBackupsReplication. The shim, called in the
   destination region as AWS requires, lists the replicated backups' ARN (in
   that region) in the source instance's ``DBInstanceAutomatedBackupsReplications``.
+- RDS Performance Insights: moto takes ``EnablePerformanceInsights`` but never
+  reports ``PerformanceInsightsEnabled``. The shim keeps the flag the instance
+  (or read replica) was created with, so DescribeDBInstances reports it.
+- AWS Backup jobs: moto runs no backup and lacks ListProtectedResources,
+  ListBackupJobs and ListCopyJobs. :func:`put_backup_jobs` records a
+  resource's backup and copy jobs completed hours before the seeding, and the
+  shim lists them (state, resource, type and completion filters, pages), a
+  resource counting as protected once one of its backups completed.
+- S3 default encryption: since January 2023 AWS encrypts every bucket with
+  SSE-S3 and GetBucketEncryption reports it; moto answers a bucket without a
+  configuration of its own ServerSideEncryptionConfigurationNotFoundError.
+  The shim answers AES256 without a bucket key, as AWS does.
+- ElastiCache replication groups: moto creates one member cluster whatever
+  ``NumCacheClusters`` asks for (it counts only ``ReplicasPerNodeGroup``). The
+  shim creates the primary and ``NumCacheClusters - 1`` replicas, as AWS does,
+  and lists them in DescribeCacheClusters (moto lists only stand-alone clusters)
+  with the group's engine version.
+- Site-to-site VPN: moto keeps neither a connection's ``Options`` nor its
+  static routes and reports no tunnels, and lacks CreateVpnConnectionRoute. The
+  shim keeps ``StaticRoutesOnly``, adds the route (``available``) and reports
+  the two tunnels AWS gives every connection in ``VgwTelemetry`` (``UP``).
 """
 
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 _applied = False
@@ -77,6 +99,13 @@ def apply_shims() -> None:
         _efs_replication_configurations()
         _tagging_api_lists_eks_ecr_route53()
         _rds_automated_backups_replication()
+        _rds_performance_insights()
+        _backup_job_listings()
+        _s3_default_encryption()
+        _elasticache_num_cache_clusters()
+        _ec2_vpn_connection_details()
+        _sts_refuses_roles_that_do_not_exist()
+        _iam_aws_managed_policies_attachable()
         _applied = True
 
 
@@ -458,3 +487,258 @@ def _rds_automated_backups_replication() -> None:
                                                            "DBInstanceIdentifier": identifier, "Status": "replicating"}})
 
     RDSResponse.start_db_instance_automated_backups_replication = start_db_instance_automated_backups_replication
+
+
+def _rds_performance_insights() -> None:
+    from moto.rds.models import DBInstance
+
+    created = DBInstance.__init__
+
+    def keep_performance_insights(self, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        # the moto serializer reads PerformanceInsightsEnabled from this attribute
+        self.performance_insights_enabled = bool(kwargs.get("enable_performance_insights"))
+
+    DBInstance.__init__ = keep_performance_insights
+
+
+def put_backup_jobs(account_id: str, region: str, resource_arn: str, resource_type: str, name: str,
+                    vault: str, backups: list[dict], copies: list[dict] | None = None, now: Any = None) -> int:
+    """Record AWS Backup jobs of one resource in ``region``, completed hours before the seeding.
+
+    ``backups``: ``[{state, hours_ago}]`` (COMPLETED, FAILED, ABORTED, ...); ``copies``:
+    ``[{destination_vault_arn, state, hours_ago}]``, listed in ``region`` as AWS lists a copy in
+    its source region. A job that did not complete has no CompletionDate. Returns the jobs written.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from moto.backup.models import backup_backends
+
+    backend = backup_backends[account_id][region]
+    end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    vault_arn = f"arn:aws:backup:{region}:{account_id}:backup-vault:{vault}"
+    jobs = backend.__dict__.setdefault("shim_backup_jobs", [])
+    copy_jobs = backend.__dict__.setdefault("shim_copy_jobs", [])
+
+    def timed(job: dict, spec: dict) -> dict:
+        moment = end - timedelta(hours=spec["hours_ago"])
+        job.update(State=spec["state"], CreationDate=moment - timedelta(minutes=20), ResourceArn=resource_arn,
+                   ResourceType=resource_type, ResourceName=name, AccountId=account_id)
+        if spec["state"] == "COMPLETED":
+            job["CompletionDate"] = moment
+        return job
+
+    for spec in backups:
+        jobs.append(timed({"BackupJobId": f"job-{len(jobs) + 1}", "BackupVaultName": vault,
+                           "BackupVaultArn": vault_arn}, spec))
+    for spec in copies or []:
+        copy_jobs.append(timed({"CopyJobId": f"copy-{len(copy_jobs) + 1}", "SourceBackupVaultArn": vault_arn,
+                                "DestinationBackupVaultArn": spec["destination_vault_arn"]}, spec))
+    return len(backups) + len(copies or [])
+
+
+def _backup_job_listings() -> None:
+    import json
+    from datetime import datetime
+
+    from moto.backup import urls
+    from moto.backup.models import backup_backends
+    from moto.backup.responses import BackupResponse
+
+    def recorded(handler: Any, name: str) -> list:
+        return backup_backends[handler.current_account][handler.region].__dict__.get(name, [])
+
+    def query(handler: Any, name: str) -> str | None:
+        values = handler.querystring.get(name)
+        return values[0] if values else None
+
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+    def page(handler: Any, items: list, result_key: str) -> Any:
+        start = int(query(handler, "nextToken") or 0)
+        size = int(query(handler, "maxResults") or 1000)
+        shown = [{k: v.timestamp() if isinstance(v, datetime) else v for k, v in item.items()}
+                 for item in items[start:start + size]]
+        body: dict[str, Any] = {result_key: shown}
+        if start + size < len(items):
+            body["NextToken"] = str(start + size)
+        return json.dumps(body)
+
+    def filtered(handler: Any, jobs: list) -> list:
+        state, arn, kind = query(handler, "state"), query(handler, "resourceArn"), query(handler, "resourceType")
+        after, before = moment(query(handler, "completeAfter")), moment(query(handler, "completeBefore"))
+        return [job for job in jobs if state in (None, job["State"]) and arn in (None, job["ResourceArn"])
+                and kind in (None, job["ResourceType"])
+                and (after is None or ("CompletionDate" in job and job["CompletionDate"] > after))
+                and (before is None or ("CompletionDate" in job and job["CompletionDate"] < before))]
+
+    def list_backup_jobs(self) -> Any:
+        return page(self, filtered(self, recorded(self, "shim_backup_jobs")), "BackupJobs")
+
+    def list_copy_jobs(self) -> Any:
+        return page(self, filtered(self, recorded(self, "shim_copy_jobs")), "CopyJobs")
+
+    def list_protected_resources(self) -> Any:
+        newest: dict[str, dict] = {}
+        for job in recorded(self, "shim_backup_jobs"):  # a resource is protected once a backup completed
+            if job["State"] == "COMPLETED" and (job["ResourceArn"] not in newest
+                                                or job["CompletionDate"] > newest[job["ResourceArn"]]["LastBackupTime"]):
+                newest[job["ResourceArn"]] = {"ResourceArn": job["ResourceArn"], "ResourceType": job["ResourceType"],
+                                              "ResourceName": job["ResourceName"],
+                                              "LastBackupTime": job["CompletionDate"],
+                                              "LastBackupVaultArn": job["BackupVaultArn"]}
+        return page(self, [newest[arn] for arn in sorted(newest)], "Results")
+
+    urls.url_paths["{0}/resources/$"] = urls.response.dispatch
+    urls.url_paths["{0}/backup-jobs/$"] = urls.response.dispatch
+    urls.url_paths["{0}/copy-jobs/$"] = urls.response.dispatch
+    BackupResponse.list_backup_jobs = list_backup_jobs
+    BackupResponse.list_copy_jobs = list_copy_jobs
+    BackupResponse.list_protected_resources = list_protected_resources
+
+
+def _s3_default_encryption() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_encryption
+
+    def get_bucket_encryption(self) -> Any:
+        if self.backend.get_bucket_encryption(self.bucket_name):
+            return original(self)
+        self.data["Action"] = "GetBucketEncryption"
+        return self.serialized(ActionResult({"ServerSideEncryptionConfiguration": {"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}}))
+
+    S3Response.get_bucket_encryption = get_bucket_encryption
+
+
+def _elasticache_num_cache_clusters() -> None:
+    from moto.elasticache.models import ReplicationGroup
+
+    original = ReplicationGroup._set_node_members_clusters_disabled
+
+    def members(self, member_clusters, replication_group_id, replication_group_domain, node_group,
+                preferred_cache_cluster_azs, num_cache_clusters, replicas_per_node_group):
+        if not replicas_per_node_group and num_cache_clusters and num_cache_clusters > 1:
+            replicas_per_node_group = num_cache_clusters - 1
+        return original(self, member_clusters, replication_group_id, replication_group_domain, node_group,
+                        preferred_cache_cluster_azs, num_cache_clusters, replicas_per_node_group)
+
+    ReplicationGroup._set_node_members_clusters_disabled = members
+    _elasticache_member_clusters_listed()
+
+
+def _elasticache_member_clusters_listed() -> None:
+    """moto's DescribeCacheClusters leaves out the members of replication groups, which AWS lists
+    with the group's engine version."""
+    from types import SimpleNamespace
+
+    from moto.elasticache.models import ElastiCacheBackend
+
+    original = ElastiCacheBackend.describe_cache_clusters
+
+    def describe(self, cache_cluster_id=None):
+        found = original(self, cache_cluster_id) if cache_cluster_id in (None, *self.cache_clusters) else []
+        listed = {c.cache_cluster_id for c in found}
+        for group in self.replication_groups.values():
+            for member in group.member_clusters:
+                if member not in listed and cache_cluster_id in (None, member):
+                    found.append(SimpleNamespace(cache_cluster_id=member, replication_group_id=group.replication_group_id,
+                                                 engine=group.engine, engine_version=group.engine_version,
+                                                 cache_node_type=group.cache_node_type,
+                                                 cache_cluster_status="available", arn=None))
+        if cache_cluster_id is not None and not found:
+            return original(self, cache_cluster_id)  # raises CacheClusterNotFound, as AWS does
+        return found
+
+    ElastiCacheBackend.describe_cache_clusters = describe
+
+
+def _ec2_vpn_connection_details() -> None:
+    from datetime import datetime, timezone
+
+    from moto.core.responses import EmptyResult
+    from moto.ec2.models.vpn_connections import VPNConnection
+    from moto.ec2.responses.vpn_connections import VPNConnections
+
+    original_init = VPNConnection.__init__
+    original_create = VPNConnections.create_vpn_connection
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        now = datetime.now(timezone.utc)
+        self.vgw_telemetry = [{"OutsideIpAddress": f"203.0.113.{n}", "Status": "UP", "StatusMessage": "",
+                               "AcceptedRouteCount": 0, "LastStatusChange": now} for n in (1, 2)]
+        self.routes = []
+
+    def create(self):
+        result = original_create(self)
+        options = self._get_param("Options") or {}
+        if isinstance(options, dict) and "StaticRoutesOnly" in options:
+            result.result["VpnConnection"].options = {
+                "StaticRoutesOnly": str(options["StaticRoutesOnly"]).lower() == "true"}
+        return result
+
+    def create_route(self):
+        connection = self.ec2_backend.describe_vpn_connections(
+            vpn_connection_ids=[self._get_param("VpnConnectionId")])[0]
+        connection.routes.append({"DestinationCidrBlock": self._get_param("DestinationCidrBlock"),
+                                  "Source": "Static", "State": "available"})
+        return EmptyResult()
+
+    VPNConnection.__init__ = init
+    VPNConnections.create_vpn_connection = create
+    VPNConnections.create_vpn_connection_route = create_route
+
+
+#: accounts of a multi-account sandbox run: AssumeRole into them needs the role to exist there, as in
+#: AWS (moto lets any ARN be assumed); other accounts keep moto's leniency, which older tests rely on
+ROLE_CHECKED_ACCOUNTS: set[str] = set()
+
+
+def _sts_refuses_roles_that_do_not_exist() -> None:
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend
+    from moto.utilities.utils import get_partition
+
+    original = STSBackend.assume_role
+    # AWS answers AccessDenied as a generic error, which botocore's STS model does not list as a shape
+    warnings.filterwarnings("ignore", message=r"Exception\(STSClientError\) with code AccessDenied")
+
+    def assume_role(self, region_name: str, role_session_name: str, role_arn: str, *args: Any, **kwargs: Any):
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else None
+        if account in ROLE_CHECKED_ACCOUNTS:
+            roles = iam_backends[account][get_partition(region_name)].roles.values()
+            if not any(role.arn == role_arn for role in roles):
+                raise STSClientError("AccessDenied", f"User: arn:aws:iam::{self.account_id}:user/sandbox is not "
+                                                     f"authorized to perform: sts:AssumeRole on resource: {role_arn}")
+        return original(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    STSBackend.assume_role = assume_role
+
+
+def _iam_aws_managed_policies_attachable() -> None:
+    """IAM AWS managed policies: every one exists in AWS, but moto loads them only when
+    MOTO_IAM_LOAD_MANAGED_POLICIES is set (slow, for every account). The shim loads the one an
+    AttachRolePolicy names (``arn:aws:iam::aws:policy/...``) from moto's own copy of them."""
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, IAMBackend
+
+    original = IAMBackend.attach_role_policy
+
+    def attach_role_policy(self, policy_arn: str, role_name: str) -> None:
+        name = policy_arn.rsplit("/", 1)[-1]
+        if ":iam::aws:policy/" in policy_arn and policy_arn not in self.managed_policies:
+            data = json.loads(aws_managed_policies_data).get(name)
+            if data is not None:
+                policy = AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                if policy.arn == policy_arn:
+                    self.managed_policies[policy.arn] = policy
+        return original(self, policy_arn, role_name)
+
+    IAMBackend.attach_role_policy = attach_role_policy

@@ -53,6 +53,18 @@ class SandboxServer:
     def session() -> boto3.Session:
         return boto3.Session(**SANDBOX_CREDENTIALS)
 
+    @staticmethod
+    def session_in(account_id: str) -> boto3.Session:
+        """The sandbox's credentials acting in ``account_id`` (moto's ``x-moto-account-id`` header):
+        how an estate is seeded in one account of many, with no role to assume yet."""
+        session = boto3.Session(**SANDBOX_CREDENTIALS)
+
+        def in_account(request, **_) -> None:
+            request.headers["x-moto-account-id"] = account_id
+
+        session.events.register("before-send", in_account)
+        return session
+
     def __enter__(self) -> "SandboxServer":
         self.start()
         return self

@@ -1,0 +1,118 @@
+"""The ``vpc_peering_connection`` kind. A VPC peering connection, as its requester sees it.
+
+Its attributes, how Terraform declares it and how the account is read.
+A connection is one resource in its requester's region: the accepter's side
+(``aws_vpc_peering_connection_accepter``) is read as part of it, for its
+status. Only an ``active`` connection carries traffic (state rule): one
+pending acceptance, failed, expired, rejected or deleted meets no row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dr_audit.aws.collecting import FailedLookup, live_resource, out_of_service, tag_map, vpc_names
+from dr_audit.aws.reader import AwsReader, AwsReadError
+from dr_audit.inventory import AttributeValue, Resource
+from dr_audit.kinds.spec import STR, StateRule, declare_kind
+from dr_audit.terraform.reading import Reader
+
+
+# ----- Terraform ---------------------------------------------------------------
+
+def vpc_peering_connection(r: Reader) -> dict:
+    """``aws_vpc_peering_connection``; peer_region defaults to the requester's own region."""
+    return {"name": r.tag("Name"),
+            "vpc": r.linked("vpc_id", lambda v: v.tag("Name")),
+            "peer_vpc": r.linked("peer_vpc_id", lambda v: v.tag("Name")),
+            "peer_region": r.arg("peer_region", r.instance.region),
+            "status": _status(r)}
+
+
+def _status(r: Reader) -> AttributeValue:
+    """``active`` once accepted: by the requester's own ``auto_accept`` (same account and region
+    only) or by an ``aws_vpc_peering_connection_accepter`` with ``auto_accept = true``; else
+    ``pending-acceptance``, as AWS leaves a connection nobody accepts."""
+    accepters = r.attached("aws_vpc_peering_connection_accepter", "vpc_peering_connection_id")
+    doubtful = r.maybe_attached("aws_vpc_peering_connection_accepter", "vpc_peering_connection_id")
+    for accepter in accepters:
+        accepted = accepter.arg("auto_accept", False)
+        if not accepted.known or accepted.value:
+            return AttributeValue("active" if accepted.known else accepted.value, accepted.file, accepted.line,
+                                  accepted.expression, f"accepted by {accepter.instance.address}")
+    if doubtful:
+        return r.may_refer_here(doubtful[0], "vpc_peering_connection_id", "accept this connection")
+    own = r.arg("auto_accept", False)
+    if not own.known:
+        return own
+    if own.value:
+        return AttributeValue("active", own.file, own.line, own.expression, "auto_accept on the requester")
+    return r.at_block("pending-acceptance", "no auto_accept and no accepter with auto_accept = true in code")
+
+
+# ----- the account -------------------------------------------------------------
+
+def peering_connections(reader: AwsReader, region: str) -> list[dict]:
+    """Every connection DescribeVpcPeeringConnections lists in ``region`` (every page)."""
+    return reader.paginate("ec2", region, "describe_vpc_peering_connections", "VpcPeeringConnections")
+
+
+def requester_region(connection: dict, region: str) -> str:
+    return (connection.get("RequesterVpcInfo") or {}).get("Region") or region
+
+
+def peering_names(reader: AwsReader, region: str) -> dict[str, Any]:
+    """Connection id -> its Name tag as its requester's region reports it, for the connections
+    listed in ``region`` (a FailedLookup when a listing fails)."""
+    try:
+        names = {}
+        for connection in peering_connections(reader, region):
+            home = requester_region(connection, region)
+            seen = connection if home == region else next(
+                (c for c in peering_connections(reader, home)
+                 if c["VpcPeeringConnectionId"] == connection["VpcPeeringConnectionId"]), connection)
+            names[connection["VpcPeeringConnectionId"]] = tag_map(seen.get("Tags")).get("Name")
+        return names
+    except AwsReadError as error:
+        return FailedLookup(error)
+
+
+def vpc_peering_connections(reader: AwsReader, region: str) -> list[Resource]:
+    found = []
+    own_vpcs = vpc_names(reader, region)
+    for connection in peering_connections(reader, region):
+        if requester_region(connection, region) != region:
+            continue  # listed in the accepter's region too: it belongs to its requester's inventory
+        accepter = connection.get("AccepterVpcInfo") or {}
+        peer_region = accepter.get("Region") or region
+        peer_vpcs = own_vpcs if peer_region == region else vpc_names(reader, peer_region)
+        status = (connection.get("Status") or {}).get("Code")
+        found.append(live_resource(
+            "vpc_peering_connection", region, connection["VpcPeeringConnectionId"],
+            not_serving=out_of_service("vpc_peering_connection", status),
+            name=tag_map(connection.get("Tags")).get("Name"),
+            vpc=own_vpcs.get((connection.get("RequesterVpcInfo") or {}).get("VpcId")),
+            peer_vpc=peer_vpcs.get(accepter.get("VpcId")), peer_region=peer_region, status=status))
+    return found
+
+
+KIND = declare_kind(
+    "vpc_peering_connection", "regional", "A VPC peering connection, in its requester's region.",
+    attributes={
+        "name": (STR, "the Name tag, as the requester's region reports it"),
+        "vpc": (STR, "Name tag of the requester VPC"),
+        "peer_vpc": (STR, "Name tag of the accepter VPC"),
+        "peer_region": (STR, "region of the accepter VPC"),
+        "status": (STR, "status code: active, pending-acceptance, failed, expired, rejected, deleted, ..."),
+    },
+    terraform={"aws_vpc_peering_connection": vpc_peering_connection},
+    service="ec2", collect=vpc_peering_connections,
+    reads={"ec2": {"DescribeVpcPeeringConnections": "ec2:DescribeVpcPeeringConnections",
+                   "DescribeVpcs": "ec2:DescribeVpcs"}},
+    states={
+        # EC2's "VPC peering connection lifecycle": only active carries traffic; initiating-request,
+        # pending-acceptance, provisioning, failed, expired, rejected, deleting and deleted do not
+        "vpc_peering_connection": StateRule("Status.Code", frozenset({"active"}),
+                                            "a peering connection that is not active carries no traffic"),
+    },
+)
