@@ -19,25 +19,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dr_audit.command_line import EXIT_USAGE, UsageParser
 from dr_audit.errors import PolicyError, PolicyErrors
 from dr_audit.policy import load_policy
 from dr_audit.scaffold import ScaffoldError, parse_role, scaffold_policy
 
 #: the project's exit status for bad input, as the audit uses it
-EXIT_USAGE = 4
 
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error exits 4 like the audit's own usage errors."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m dr_audit", description="dr-audit commands (the audit itself is pytest audits/).")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = UsageParser(prog="python -m dr_audit", description="dr-audit commands (the audit itself is pytest audits/).")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
     init = commands.add_parser("init", help="write a draft policy from an existing Terraform tree",
                                description="Write a draft policy whose rows state what the Terraform declares "
                                            "today for its DR-relevant resources (every row derived: scaffold).")

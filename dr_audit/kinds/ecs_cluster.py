@@ -43,7 +43,7 @@ def ecs_clusters(reader: AwsReader, region: str) -> list[Resource]:
             cluster = by_arn.get(arn)
             if cluster is None:  # the batch could not be read, or ECS reported this one as a failure
                 why = described if isinstance(described, Unreadable) else Unreadable(
-                    "ecs:DescribeClusters", _failure(described, arn))
+                    "ecs:DescribeClusters", describe_failure(described, arn))
                 found.append(live_resource("ecs_cluster", region, arn, name=cluster_name(arn), status=why))
                 continue
             found.append(live_resource("ecs_cluster", region, arn,
@@ -52,7 +52,8 @@ def ecs_clusters(reader: AwsReader, region: str) -> list[Resource]:
     return found
 
 
-def _failure(described: dict, arn: str) -> str:
+def describe_failure(described: dict, arn: str) -> str:
+    """Why an ECS Describe* response left ``arn`` out: its ``failures`` entry's reason, with the ARN."""
     reasons = [f.get("reason") for f in described.get("failures") or [] if f.get("arn") == arn]
     return f"{arn}: {reasons[0] if reasons else 'not described'}"
 

@@ -12,7 +12,7 @@ from typing import Any
 from dr_audit.aws.collecting import detail, live_resource, out_of_service
 from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
-from dr_audit.kinds.ecs_cluster import cluster_name
+from dr_audit.kinds.ecs_cluster import cluster_name, describe_failure
 from dr_audit.kinds.spec import INT, STR, StateRule, declare_kind
 from dr_audit.terraform.reading import Reader
 from dr_audit.terraform.values import Ref
@@ -69,7 +69,7 @@ def _described(reader: AwsReader, region: str, cluster: str, batch: list[str]) -
         service = by_arn.get(arn)
         if service is None:  # the batch could not be read, or ECS reported this one as a failure
             why: Any = described if isinstance(described, Unreadable) else Unreadable(
-                "ecs:DescribeServices", _failure(described, arn))
+                "ecs:DescribeServices", describe_failure(described, arn))
             found.append(live_resource("ecs_service", region, arn, name=arn.rsplit("/", 1)[-1],
                                        cluster=cluster_name(cluster), desired_count=why, launch_type=why))
             continue
@@ -78,11 +78,6 @@ def _described(reader: AwsReader, region: str, cluster: str, batch: list[str]) -
                                    name=service.get("serviceName"), cluster=cluster_name(service.get("clusterArn") or cluster),
                                    desired_count=service.get("desiredCount"), launch_type=service.get("launchType")))
     return found
-
-
-def _failure(described: dict, arn: str) -> str:
-    reasons = [f.get("reason") for f in described.get("failures") or [] if f.get("arn") == arn]
-    return f"{arn}: {reasons[0] if reasons else 'not described'}"
 
 
 KIND = declare_kind(

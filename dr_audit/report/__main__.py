@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dr_audit.command_line import EXIT_USAGE, UsageParser
 from dr_audit.report.atomic import write_atomically
 from dr_audit.report.csv_report import render_csv
 from dr_audit.report.html_report import render_html
@@ -25,20 +26,13 @@ from dr_audit.report.merge import MergeError, merge_documents
 from dr_audit.report.presentation import provenance
 from dr_audit.report.sarif import build_sarif
 
-EXIT_REFUSED, EXIT_USAGE = 2, 4
+EXIT_REFUSED = 2
 
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error exits 4 like the audit's own usage errors (2 means refused)."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m dr_audit.report", description="Commands on dr-audit reports.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = UsageParser(prog="python -m dr_audit.report", description="Commands on dr-audit reports.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
     merge = commands.add_parser("merge", help="merge shard (or per-account) JSON reports into one report",
                                 description=__doc__.split("\n\n")[1])
     merge.add_argument("reports", nargs="+", type=Path, metavar="SHARD.json", help="the JSON reports to merge")
