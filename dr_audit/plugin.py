@@ -588,6 +588,19 @@ def _hand_to_controller(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``--dist loadgroup`` in a multi-account run: each worker takes whole accounts (see
+    ``dr_audit.account_scheduling``); else None, and xdist schedules as usual."""
+    if config.getoption("dist", None) != "loadgroup":
+        return None
+    runs = run_accounts(config)
+    if runs is None:
+        return None
+    from dr_audit.account_scheduling import account_scheduler
+    return account_scheduler(config, log, list(runs.accounts))
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
     """On the xdist controller: keep what each worker sent, by worker id."""
     sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)

@@ -105,3 +105,28 @@ def test_the_organization_needs_the_role_to_assume(organization):
                                                "--dr-organization")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--dr-organization needs --dr-organization-role*"])
+
+
+def test_loadgroup_gives_each_worker_whole_accounts(organization):
+    """xdist's own loadgroup no longer groups under pytest 9.2 (pytest-dev/pytest-xdist#1386); the
+    plugin's scheduler groups row items by account, so no account is read by two workers."""
+    import re
+
+    result, document = audit(organization, "--dr-organization-ou", WORKLOADS_OU_ID, "-n", "2", "--dist",
+                             "loadgroup", "-v")
+    workers: dict[str, set[str]] = {}
+    for worker, account in re.findall(r"\[(gw\d)\].*test_policy_row\[(acct-\d+)-", result.stdout.str()):
+        workers.setdefault(account, set()).add(worker)
+    assert len(workers) == 12 and all(len(found) == 1 for found in workers.values()), workers
+    assert len({worker for found in workers.values() for worker in found}) == 2  # both workers had accounts
+    assert Counter(statuses(document).values()) == {"PASS": 6, "FAIL": 6}
+
+
+def test_a_row_item_belongs_to_the_longest_account_name_it_starts_with():
+    from dr_audit.account_scheduling import account_of
+
+    names = ["shop", "shop-a", "acct-001"]
+    assert account_of("audits/test_policy_rows.py::test_policy_row[shop-a-VPC-CIDR]", names) == "shop-a"
+    assert account_of("audits/test_policy_rows.py::test_policy_row[shop-VPC-CIDR]", names) == "shop"
+    assert account_of("audits/test_checkov.py::test_checkov_ran[primary]", names) is None
+    assert account_of("audits/test_x.py::test_plain", names) is None
