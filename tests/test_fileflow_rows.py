@@ -145,3 +145,20 @@ def test_changes_to_the_code_fail_the_rows_that_read_it(tmp_path):
             "SSM-RDS-DR-ENDPOINT", "PEERING-PRIMARY-TO-DR-ACTIVE"]
     statuses = {row_id: evaluate_static(policy.row(row_id), policy, changed).status for row_id in rows}
     assert statuses == {row_id: Status.FAIL for row_id in rows}
+
+
+def test_a_replication_role_another_service_may_assume_fails_the_trust_row(tmp_path, reader_for):
+    """IAM-S3-REPLICATION-TRUST: the code and the account both say only S3 may assume the role (PASS);
+    a trust policy that lets EC2 assume it too fails in code."""
+    policy = _policy()
+    row = policy.row("IAM-S3-REPLICATION-TRUST")
+    assert _findings(reader_for("fileflow-remediated"), [row.id])[row.id].status is Status.PASS
+    code = tmp_path / "fileflow"
+    shutil.copytree(REMEDIATED_CODE, code)
+    replication = code / "shared" / "s3" / "dr-replication.tf"
+    replication.write_text(replication.read_text().replace('Principal = { Service = "s3.amazonaws.com" }',
+                                                           'Principal = { Service = ["s3.amazonaws.com", '
+                                                           '"ec2.amazonaws.com"] }'))
+    changed = collect_terraform(code, _roots())
+    finding = evaluate_static(row, policy, changed)
+    assert finding.status is Status.FAIL and "ec2.amazonaws.com" in finding.message
