@@ -36,7 +36,7 @@ class AccountRuns:
 
     In: the accounts (already sharded), the policy and the options every account shares, the run id
     and the shard (``(K, N)`` or None). ``context(name)`` makes an account's context on first use;
-    ``opened()`` lists those made, in account order; ``close()`` stops the shared sandbox.
+    ``summaries()`` gives each audited account's report (see ``context``); ``close()`` stops the shared sandbox.
     """
 
     def __init__(self, accounts: list[Account], policy: Policy, make_context: Callable[..., AuditContext],
@@ -56,6 +56,10 @@ class AccountRuns:
         self.skipped: list[str] = []
         #: a digest of every account listed before sharding (``accounts.list_fingerprint``)
         self.account_list: str | None = None
+        #: (account, context) -> (its report, its summary lines); set by the caller before any context
+        self.summarize: Callable[[Account, AuditContext], tuple[dict, list[str]]] | None = None
+        self._summaries: dict[str, tuple[dict, list[str]]] = {}
+        self._current: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -79,7 +83,15 @@ class AccountRuns:
                        shared_sandbox=self.sandbox() if self.embedded else None)
 
     def context(self, name: str) -> AuditContext:
-        """The context auditing account ``name`` (made, and its target opened, on first use)."""
+        """The context auditing account ``name`` (made, and its target opened, on first use).
+
+        Moving on to another account summarizes the previous one and releases its evidence, so a
+        process holds one account's inventories at a time however many it audits (items come
+        account by account: serially in parametrize order, under xdist whole accounts per worker).
+        """
+        if self._current is not None and self._current != name and self._current in self._contexts:
+            self._summarize(self._current)
+        self._current = name
         if name not in self._contexts:
             if self._parse_store is None:
                 self._parse_store = ParseCache(None)
@@ -89,9 +101,29 @@ class AccountRuns:
             self._contexts[name] = context
         return self._contexts[name]
 
-    def opened(self) -> list[tuple[Account, AuditContext]]:
-        """(account, context) for every account this process audited, in account-name order."""
-        return [(self.accounts[name], self._contexts[name]) for name in sorted(self._contexts)]
+    def _summarize(self, name: str) -> None:
+        """Keep account ``name``'s summary (``summarize(account, context)``) and release its context.
+        Summarized twice (its items came back after another account's), the later read is kept and
+        rows read differently by the two make the account incomplete."""
+        context = self._contexts.pop(name)
+        document, lines = self.summarize(self.accounts[name], context)
+        context.close()
+        earlier = self._summaries.get(name)
+        if earlier is not None:
+            before = {row["id"]: row["status"] for row in earlier[0]["rows"]}
+            differing = sorted(row["id"] for row in document["rows"] if before.get(row["id"]) != row["status"])
+            if differing:
+                document["run"]["incomplete"] = document["run"]["incomplete"] + [
+                    f"{len(differing)} row(s) read differently when the account was read again: "
+                    f"{', '.join(differing[:5])}"]
+        self._summaries[name] = (document, lines)
+
+    def summaries(self) -> list[tuple[dict, list[str]]]:
+        """(document, summary lines) of every account this process audited, in account-name order."""
+        for name in list(self._contexts):
+            self._summarize(name)
+        self._current = None
+        return [self._summaries[name] for name in sorted(self._summaries)]
 
     def label(self, account: Account) -> dict[str, str]:
         """The ``run.account`` block of an account's document."""

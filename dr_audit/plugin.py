@@ -279,7 +279,9 @@ def run_accounts(config: pytest.Config) -> AccountRuns | None:
                                     _checkov_wanted(config), _parse_cache(config), policy=loaded,
                                     parse_store=parse_store)
 
-            config.stash[_ACCOUNT_RUNS] = account_runs(options, target, policy, make_context)
+            runs = account_runs(options, target, policy, make_context)
+            runs.summarize = lambda account, context: account_summary(runs, account, context)
+            config.stash[_ACCOUNT_RUNS] = runs
         except (PolicyErrors, PolicyError) as error:
             raise pytest.UsageError(policy_problems_text(error)) from None
         except (AccountOptionError, AccountsError, TargetError, ValueError) as error:
@@ -509,10 +511,17 @@ def _label_run(document: dict, runs: AccountRuns) -> None:
     document["run"]["account_list"] = runs.account_list
 
 
-def account_lines(runs: AccountRuns) -> dict[str, list[str]]:
-    """account name -> the closing summary's evidence lines of that account."""
-    return {account.name: [f"[{account.name}] {line}" for line in _account_evidence_lines(context)]
-            for account, context in runs.opened()}
+def account_summary(runs: AccountRuns, account, context: AuditContext) -> tuple[dict, list[str]]:
+    """One account's report and its closing-summary lines (what is kept once its evidence is released)."""
+    return (account_document(runs, account, context),
+            [f"[{account.name}] {line}" for line in _account_evidence_lines(context)])
+
+
+def _account_results_here(runs: AccountRuns) -> tuple[list[dict], dict[str, list[str]]]:
+    """The reports and summary lines of the accounts this process audited."""
+    summaries = runs.summaries()
+    return ([document for document, _ in summaries],
+            {document["run"]["account"]["name"]: lines for document, lines in summaries})
 
 
 def _account_evidence_lines(context: AuditContext) -> list[str]:
@@ -530,8 +539,7 @@ def _accounts_result(config: pytest.Config, runs: AccountRuns) -> tuple[dict, li
     if results:
         documents, lines = chosen_account_documents(results)
     elif _audit_ran(config):
-        documents = [account_document(runs, account, context) for account, context in runs.opened()]
-        lines = account_lines(runs)
+        documents, lines = _account_results_here(runs)
     else:
         return None
     if not documents:
@@ -573,9 +581,8 @@ def _hand_to_controller(config: pytest.Config) -> None:
     runs = config.stash.get(_ACCOUNT_RUNS, None)
     if runs is not None:
         if _audit_ran(config):
-            config.workeroutput[WORKER_OUTPUT_KEY] = {
-                "account_documents": [account_document(runs, a, c) for a, c in runs.opened()],
-                "account_lines": account_lines(runs)}
+            documents, lines = _account_results_here(runs)
+            config.workeroutput[WORKER_OUTPUT_KEY] = {"account_documents": documents, "account_lines": lines}
         return
     context = _context_if_audited(config)
     if context is None:

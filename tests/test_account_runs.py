@@ -184,3 +184,43 @@ def test_an_accounts_file_with_a_bad_entry_names_file_and_line(tmp_path):
     result, _ = audit(tmp_path / "out", "--dr-accounts", str(listed))
     assert result.returncode == pytest.ExitCode.USAGE_ERROR
     assert f"{listed}:4" in result.stderr
+
+
+class _FakeContext:
+    """Stands for an AuditContext: a target that opens, a status per row, and whether it was closed."""
+
+    def __init__(self, status: str):
+        self.target, self.status, self.closed = None, status, False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_moving_to_another_account_releases_the_previous_ones_evidence():
+    from dr_audit.account_runs import AccountRuns
+    from dr_audit.accounts import Account
+    from dr_audit.aws.target import TargetOptions
+
+    accounts = [Account(id=f"{n}" * 12, name=f"a{n}", role_arn=None, external_id=None, estate=None) for n in (1, 2)]
+    statuses = iter(["PASS", "PASS", "FAIL"])  # a1, a2, then a1 again, read differently
+    made = []
+
+    def make(options, policy, store):
+        made.append(_FakeContext(next(statuses)))
+        return made[-1]
+
+    runs = AccountRuns(accounts, policy=None, make_context=make, options=TargetOptions(target="live"), run_id="r")
+    runs.summarize = lambda account, context: (
+        {"run": {"account": {"name": account.name}, "incomplete": []}, "rows": [{"id": "ROW", "status": context.status}]},
+        [f"{account.name} summarized"])
+    runs.context("a1")
+    runs.context("a1")  # the same account again: the same context, nothing released
+    assert len(made) == 1 and not made[0].closed
+    runs.context("a2")  # a1's evidence is summarized and released
+    assert made[0].closed and not made[1].closed
+    runs.context("a1")  # back to a1 (items out of order): read again, its later read kept
+    summaries = runs.summaries()
+    assert [document["rows"][0]["status"] for document, _ in summaries] == ["FAIL", "PASS"]
+    assert summaries[0][0]["run"]["incomplete"] == [
+        "1 row(s) read differently when the account was read again: ROW"]
+    assert all(context.closed for context in made)
