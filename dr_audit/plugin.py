@@ -328,10 +328,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    runs = config.stash.get(_ACCOUNT_RUNS, None)
+    if runs is not None:  # one account's items together: its evidence is read once, then released
+        order = {name: position for position, name in enumerate(runs.accounts)}
+        items.sort(key=lambda item: _account_position(item, order))
     for item in items:
         if "dr_row" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.dr_row)
             config.stash[_AUDITED] = True
+
+
+def _account_position(item: pytest.Item, order: dict[str, int]) -> int:
+    """Where ``item``'s account stands in the account list (-1: an item of no account)."""
+    callspec = getattr(item, "callspec", None)
+    account = callspec.params.get("dr_account") if callspec is not None else None
+    return order.get(account.name, -1) if account is not None else -1
 
 
 @pytest.fixture

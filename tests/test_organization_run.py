@@ -130,3 +130,18 @@ def test_a_row_item_belongs_to_the_longest_account_name_it_starts_with():
     assert account_of("audits/test_policy_rows.py::test_policy_row[shop-VPC-CIDR]", names) == "shop"
     assert account_of("audits/test_checkov.py::test_checkov_ran[primary]", names) is None
     assert account_of("audits/test_x.py::test_plain", names) is None
+
+
+def test_each_accounts_items_run_together_so_its_evidence_is_read_once(organization):
+    """Every item of one account (its Terraform-root checks and its rows) is collected next to the
+    others, so the run reads an account once and releases it before the next."""
+    import re
+
+    write_tree(organization.path, {"rooted.yaml": POLICY.replace(
+        "  primary: {region: eu-west-1}", "  primary: {region: eu-west-1, terraform_root: p}\nterraform: {root: tf}")})
+    result = organization.runpytest_subprocess("audits", "--dr-policy", "rooted.yaml", "-p", "no:cacheprovider",
+                                               "--dr-accounts", "accounts.yaml", "--collect-only", "-q")
+    accounts = re.findall(r"\[(acct-\d+)-", result.stdout.str())
+    assert len(accounts) == 12 * 3  # per account: checkov's and the readability check's root, and one row
+    runs = [account for n, account in enumerate(accounts) if n == 0 or accounts[n - 1] != account]
+    assert runs == sorted(set(accounts)), "an account's items are split apart"

@@ -320,8 +320,9 @@ class LiveTarget:
 
         account = _account_of_arn(self.options.role_arn)
         moto_shims.ROLE_CHECKED_ACCOUNTS.add(account)
-        if estate is None:
+        if estate is None or account in server.seeded_accounts:  # an account read again is not built twice
             return
+        server.seeded_accounts.add(account)
         session = server.session_in(account)
         try:
             with bucket_names_per_account():  # every account may hold an estate with the same bucket names

@@ -25,6 +25,8 @@ class SandboxServer:
     def __init__(self) -> None:
         self._server = None
         self.url: str | None = None
+        #: the accounts of a multi-account run whose estate is seeded here already
+        self.seeded_accounts: set[str] = set()
 
     def start(self) -> str:
         from moto.server import ThreadedMotoServer
