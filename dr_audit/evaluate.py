@@ -440,17 +440,9 @@ def evaluate_static(row: Row, policy: Policy, terraform: Inventory) -> Finding:
 
 
 def _terraform_only(row: Row) -> str | None:
-    """Why the account is never consulted for ``row`` (its kind has no live collector, or its
-    attribute is an argument the AWS API does not return), else None."""
+    """Why the account is never consulted for ``row``, else None (see ``Kind.code_only_reason``)."""
     kind = KINDS.get(row.kind)
-    if kind is None:
-        return None
-    if kind.terraform_only:
-        return f"Terraform only: no live collector reads {kind.provider} resources"
-    spec = kind.attributes.get(row.attribute) if row.attribute else None
-    if spec is not None and spec.terraform_only:
-        return f"Terraform only: the AWS API does not return {row.kind}.{row.attribute}"
-    return None
+    return kind.code_only_reason(row.attribute) if kind is not None else None
 
 
 def evaluate_live(row: Row, policy: Policy, live_inventory: Inventory) -> Finding:

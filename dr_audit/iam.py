@@ -73,7 +73,7 @@ def load_policies(policy_paths: list[Path]) -> list:
 def live_kinds_of(policies: list) -> list[str]:
     """The kinds the rows of these loaded policies read from the account."""
     return sorted({row.kind for policy in policies for row in policy.rows
-                   if row.kind in KINDS and not KINDS[row.kind].terraform_only})
+                   if row.kind in KINDS and not KINDS[row.kind].code_only_reason(row.attribute)})
 
 
 def main(argv: list[str]) -> int:

@@ -79,8 +79,8 @@ def read_plans_by_role(policy: Policy) -> dict[str | None, dict[str, set[str]]]:
     """role (None: rows naming no role) -> kind -> regions that role's rows look at."""
     plans: dict[str | None, dict[str, set[str]]] = {}
     for row in policy.rows:
-        if row.kind == POLICY_KIND or KINDS[row.kind].terraform_only:
-            continue
+        if row.kind == POLICY_KIND or KINDS[row.kind].code_only_reason(row.attribute):
+            continue  # the account is never consulted for it: nothing to read
         for role in _roles_of(row):
             region = policy.region_of(role)
             plans.setdefault(role, {}).setdefault(row.kind, set()).update({region} if region else set())

@@ -130,6 +130,17 @@ class Kind:
         """True when no live collector can read this kind: code is the only evidence."""
         return self.provider != LIVE_PROVIDER
 
+    def code_only_reason(self, attribute: str | None) -> str | None:
+        """Why the account is never consulted for ``attribute`` of this kind (None: the whole
+        resource), else None: the kind has no live collector, or the attribute is an argument
+        the AWS API does not return."""
+        if self.terraform_only:
+            return f"Terraform only: no live collector reads {self.provider} resources"
+        spec = self.attributes.get(attribute) if attribute else None
+        if spec is not None and spec.terraform_only:
+            return f"Terraform only: the AWS API does not return {self.name}.{attribute}"
+        return None
+
 
 def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple[str, str]],
                  provider: str = LIVE_PROVIDER, terraform: dict[str, TerraformMapping] | None = None,

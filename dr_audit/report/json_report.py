@@ -159,8 +159,7 @@ def _row(policy: Policy, row: Row, finding: Finding) -> dict[str, Any]:
                      **({"fact": row.value_fact} if row.value_fact else {})},
         "measure": row.measure.to_dict() if row.measure is not None else None,
         "managed_by": row.managed_by, "severity": row.severity, "problem": row.problem, "derived": row.derived,
-        "terraform_only": row.kind in KINDS and (KINDS[row.kind].terraform_only or getattr(
-            KINDS[row.kind].attributes.get(row.attribute or ""), "terraform_only", False)),
+        "terraform_only": row.kind in KINDS and KINDS[row.kind].code_only_reason(row.attribute) is not None,
         "terraform": terraform, "live": live,
         "resources": [_jsonable(check.to_dict()) for check in finding.terraform.resources + finding.live.resources],
         "status": finding.status.value, "message": finding.message,
