@@ -4,8 +4,9 @@
 ``extends`` (another estate, whose steps run first) and ``steps``: AWS calls
 in order, each ``{call: service.operation, region, args, save}``. ``save``
 names values of the response (``{vpc: Vpc.VpcId}``) that later steps use as
-``${vpc}``. A step ``{shim: name, args}`` runs a sandbox-only helper from
-``moto_shims``. Seeding only ever targets a loopback sandbox.
+``${vpc}``; ``${account_id}`` is always the account being seeded, so an ARN written
+with it holds in whichever account the estate lands. A step ``{shim: name, args}`` runs
+a sandbox-only helper from ``moto_shims``. Seeding only ever targets a loopback sandbox.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ SHIMS = {"pin_distribution_id": moto_shims.pin_distribution_id,
          # timestamps relative to the seeding: PutMetricData itself takes only absolute ones
          "put_metric_series": moto_shims.put_metric_series,
          # AWS Backup jobs completed hours before the seeding: moto runs no backup
-         "put_backup_jobs": moto_shims.put_backup_jobs}
+         "put_backup_jobs": moto_shims.put_backup_jobs,
+         # routes the other side announced over a VPN connection's BGP sessions: moto runs no BGP
+         "learn_bgp_routes": moto_shims.learn_bgp_routes}
 
 
 @dataclass
@@ -145,7 +148,7 @@ def seed(server: SandboxServer, estate: Estate, session: Any = None,
         raise RuntimeError(f"refusing to seed {server.url}: the seeder only writes to a loopback sandbox")
     session = session or server.session()
     clients: dict[tuple[str, str], Any] = {}
-    saved: dict[str, Any] = {}
+    saved: dict[str, Any] = {"account_id": account_id}
     for step in estate.steps:
         args = _resolve(step.args, saved, step)
         if step.shim:
