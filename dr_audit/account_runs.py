@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from dr_audit.accounts import Account
@@ -29,6 +29,17 @@ def default_run_id(environ: Mapping[str, str]) -> str:
     if environ.get("GITHUB_RUN_ID"):
         return f"{environ['GITHUB_RUN_ID']}-{environ.get('GITHUB_RUN_ATTEMPT', '1')}"
     return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class AccountSummary:
+    """What is kept of one account once its evidence is released: its report, its closing-summary
+    lines and, when a bundle is written, the Terraform lines and AWS excerpts it quotes (as
+    ``dr_audit.report.bundle.gather_sources`` gives them; None: no bundle)."""
+
+    document: dict
+    lines: list[str]
+    sources: dict | None = None
 
 
 class AccountRuns:
@@ -56,9 +67,9 @@ class AccountRuns:
         self.skipped: list[str] = []
         #: a digest of every account listed before sharding (``accounts.list_fingerprint``)
         self.account_list: str | None = None
-        #: (account, context) -> (its report, its summary lines); set by the caller before any context
-        self.summarize: Callable[[Account, AuditContext], tuple[dict, list[str]]] | None = None
-        self._summaries: dict[str, tuple[dict, list[str]]] = {}
+        #: (account, context) -> what is kept of it; set by the caller before any context
+        self.summarize: Callable[[Account, AuditContext], AccountSummary] | None = None
+        self._summaries: dict[str, AccountSummary] = {}
         self._current: str | None = None
 
     @property
@@ -106,20 +117,21 @@ class AccountRuns:
         Summarized twice (its items came back after another account's), the later read is kept and
         rows read differently by the two make the account incomplete."""
         context = self._contexts.pop(name)
-        document, lines = self.summarize(self.accounts[name], context)
+        summary = self.summarize(self.accounts[name], context)
+        document = summary.document
         context.close()
         earlier = self._summaries.get(name)
         if earlier is not None:
-            before = {row["id"]: row["status"] for row in earlier[0]["rows"]}
+            before = {row["id"]: row["status"] for row in earlier.document["rows"]}
             differing = sorted(row["id"] for row in document["rows"] if before.get(row["id"]) != row["status"])
             if differing:
                 document["run"]["incomplete"] = document["run"]["incomplete"] + [
                     f"{len(differing)} row(s) read differently when the account was read again: "
                     f"{', '.join(differing[:5])}"]
-        self._summaries[name] = (document, lines)
+        self._summaries[name] = summary
 
-    def summaries(self) -> list[tuple[dict, list[str]]]:
-        """(document, summary lines) of every account this process audited, in account-name order."""
+    def summaries(self) -> list[AccountSummary]:
+        """What is kept of every account this process audited, in account-name order."""
         for name in list(self._contexts):
             self._summarize(name)
         self._current = None

@@ -27,14 +27,14 @@ from dr_audit.operators import OPERATORS
 from dr_audit.policy import load_policy
 from dr_audit.changes import ChangedFilesError, changed_files, mark_changed_rows
 from dr_audit.report.atomic import keep_in_history, write_atomically
-from dr_audit.report.bundle import gather_for_run
+from dr_audit.report.bundle import gather_for_run, merged_sources
 from dr_audit.report.history import previous_run, prune, since_last_run
 from dr_audit.report.json_report import build_report, default_history_name, dumps
 from dr_audit.report.outputs import OutputPaths, describe_run, write_outputs
 
 if TYPE_CHECKING:  # the account machinery loads only in a multi-account run
     from dr_audit.account_options import AccountOptions
-    from dr_audit.account_runs import AccountRuns
+    from dr_audit.account_runs import AccountRuns, AccountSummary
 
 _CONTEXT = pytest.StashKey[AuditContext]()
 _AUDITED = pytest.StashKey[bool]()
@@ -280,7 +280,8 @@ def run_accounts(config: pytest.Config) -> AccountRuns | None:
                                     parse_store=parse_store)
 
             runs = account_runs(options, target, policy, make_context)
-            runs.summarize = lambda account, context: account_summary(runs, account, context)
+            quote = bool(config.getoption("--dr-evidence"))
+            runs.summarize = lambda account, context: account_summary(runs, account, context, quote)
             config.stash[_ACCOUNT_RUNS] = runs
         except (PolicyErrors, PolicyError) as error:
             raise pytest.UsageError(policy_problems_text(error)) from None
@@ -442,9 +443,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         merged = _accounts_result(config, runs)
         if merged is None:
             return
-        document, summary_lines = merged
-        evidence_sources = {"lines_not_quoted": "a run over many accounts quotes no Terraform line or AWS "
-                                                "response in its bundle (a run of one account does)"}
+        document, summary_lines, evidence_sources = merged
     elif received is not None:
         document, summary_lines = received
         evidence_sources = _worker_evidence_sources(config)
@@ -522,17 +521,23 @@ def _label_run(document: dict, runs: AccountRuns) -> None:
     document["run"]["account_list"] = runs.account_list
 
 
-def account_summary(runs: AccountRuns, account, context: AuditContext) -> tuple[dict, list[str]]:
-    """One account's report and its closing-summary lines (what is kept once its evidence is released)."""
-    return (account_document(runs, account, context),
-            [f"[{account.name}] {line}" for line in _account_evidence_lines(context)])
+def account_summary(runs: AccountRuns, account, context: AuditContext, quote: bool) -> AccountSummary:
+    """What is kept of one account once its evidence is released: its report, its closing-summary
+    lines and, when ``quote`` (a bundle is written), the lines and excerpts the bundle quotes, gathered
+    now while its readers still hold the responses."""
+    from dr_audit.account_runs import AccountSummary
+
+    document = account_document(runs, account, context)
+    return AccountSummary(document, [f"[{account.name}] {line}" for line in _account_evidence_lines(context)],
+                          gather_for_run(context, document) if quote else None)
 
 
-def _account_results_here(runs: AccountRuns) -> tuple[list[dict], dict[str, list[str]]]:
-    """The reports and summary lines of the accounts this process audited."""
+def _account_results_here(runs: AccountRuns) -> tuple[list[dict], dict[str, list[str]], dict[str, dict]]:
+    """The reports, summary lines and bundle quotes (by account name) of the accounts this process audited."""
     summaries = runs.summaries()
-    return ([document for document, _ in summaries],
-            {document["run"]["account"]["name"]: lines for document, lines in summaries})
+    named = [(summary.document["run"]["account"]["name"], summary) for summary in summaries]
+    return ([summary.document for summary in summaries], {name: summary.lines for name, summary in named},
+            {name: summary.sources for name, summary in named if summary.sources is not None})
 
 
 def _account_evidence_lines(context: AuditContext) -> list[str]:
@@ -543,14 +548,15 @@ def _account_evidence_lines(context: AuditContext) -> list[str]:
     return context_summary_lines(context)
 
 
-def _accounts_result(config: pytest.Config, runs: AccountRuns) -> tuple[dict, list[str]] | None:
-    """The merged report of every account audited (by the workers, or by this process) and the
-    summary lines, each account's report carrying this run's id; None when no row ran."""
+def _accounts_result(config: pytest.Config, runs: AccountRuns) -> tuple[dict, list[str], dict | None] | None:
+    """The merged report of every account audited (by the workers, or by this process), the
+    summary lines and the bundle's quotes (None: no bundle), each account's report carrying this
+    run's id; None when no row ran."""
     results = config.stash.get(_WORKER_RESULTS, {})
     if results:
-        documents, lines = chosen_account_documents(results)
+        documents, lines, sources = chosen_account_documents(results)
     elif _audit_ran(config):
-        documents, lines = _account_results_here(runs)
+        documents, lines, sources = _account_results_here(runs)
     else:
         return None
     if not documents:
@@ -560,16 +566,18 @@ def _accounts_result(config: pytest.Config, runs: AccountRuns) -> tuple[dict, li
         _label_run(document, runs)
     merged = merge_documents(documents)
     merged["run"]["accounts_skipped"] = list(runs.skipped)
+    quotes = merged_sources([sources[name] for name in sorted(sources)]) if config.getoption("--dr-evidence") else None
     return merged, [line for name in sorted(lines) for line in lines[name]] + [
-        f"not audited: {reason}" for reason in runs.skipped]
+        f"not audited: {reason}" for reason in runs.skipped], quotes
 
 
-def chosen_account_documents(results: dict[str, dict]) -> tuple[list[dict], dict[str, list[str]]]:
-    """Each account's report from what the workers sent, the first worker's by id when several
-    audited one account (``--dist load`` splits an account's rows); rows they read differently make
-    that account incomplete."""
+def chosen_account_documents(results: dict[str, dict]) -> tuple[list[dict], dict[str, list[str]], dict[str, dict]]:
+    """Each account's report, summary lines and bundle quotes from what the workers sent, the first
+    worker's by id when several audited one account (``--dist load`` splits an account's rows); rows
+    they read differently make that account incomplete."""
     chosen: dict[str, dict] = {}
     lines: dict[str, list[str]] = {}
+    sources: dict[str, dict] = {}
     for gateway in sorted(results, key=lambda g: (len(g), g)):
         sent = results[gateway]
         for document in sent.get("account_documents", []):
@@ -577,13 +585,15 @@ def chosen_account_documents(results: dict[str, dict]) -> tuple[list[dict], dict
             if name not in chosen:
                 chosen[name] = document
                 lines[name] = sent.get("account_lines", {}).get(name, [])
+                if name in sent.get("account_sources", {}):
+                    sources[name] = sent["account_sources"][name]
                 continue
             first = {row["id"]: row["status"] for row in chosen[name]["rows"]}
             differing = sorted(row["id"] for row in document["rows"] if first.get(row["id"]) != row["status"])
             if differing:
                 chosen[name]["run"]["incomplete"] = chosen[name]["run"]["incomplete"] + [
                     f"{len(differing)} row(s) read differently by the xdist workers: {', '.join(differing[:5])}"]
-    return [chosen[name] for name in sorted(chosen)], lines
+    return [chosen[name] for name in sorted(chosen)], lines, sources
 
 
 def _hand_to_controller(config: pytest.Config) -> None:
@@ -592,8 +602,9 @@ def _hand_to_controller(config: pytest.Config) -> None:
     runs = config.stash.get(_ACCOUNT_RUNS, None)
     if runs is not None:
         if _audit_ran(config):
-            documents, lines = _account_results_here(runs)
-            config.workeroutput[WORKER_OUTPUT_KEY] = {"account_documents": documents, "account_lines": lines}
+            documents, lines, sources = _account_results_here(runs)
+            config.workeroutput[WORKER_OUTPUT_KEY] = {"account_documents": documents, "account_lines": lines,
+                                                      "account_sources": sources}
         return
     context = _context_if_audited(config)
     if context is None:

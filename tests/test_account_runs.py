@@ -52,9 +52,10 @@ def runs(tmp_path_factory):
     """The three-account run serially, under ``-n 2 --dist loadgroup``, and PortForge as-found alone."""
     base = tmp_path_factory.mktemp("accounts")
     listed = accounts_file(base)
-    return {"serial": audit(base / "serial", "--dr-accounts", str(listed), "--dr-run-id", "night-1"),
+    return {"serial": audit(base / "serial", "--dr-accounts", str(listed), "--dr-run-id", "night-1",
+                            "--dr-evidence", str(base / "serial" / "bundle")),
             "parallel": audit(base / "parallel", "--dr-accounts", str(listed), "--dr-run-id", "night-1",
-                              "-n", "2", "--dist", "loadgroup"),
+                              "-n", "2", "--dist", "loadgroup", "--dr-evidence", str(base / "parallel" / "bundle")),
             "single": audit(base / "single", "--dr-estate", "portforge-as-found"),
             "base": base}
 
@@ -113,6 +114,42 @@ def test_loadgroup_workers_write_the_report_a_serial_run_writes(runs):
     assert parallel["summary"] == serial["summary"]
     assert [(p["id"], p["account"]["name"], p["status"]) for p in parallel["problems"]] == \
         [(p["id"], p["account"]["name"], p["status"]) for p in serial["problems"]]
+
+
+def evidence_files(bundle: Path) -> dict[str, dict]:
+    return {path.stem: json.loads(path.read_text()) for path in (bundle / "evidence").glob("*.json")}
+
+
+def quoted_items(evidence: dict) -> list:
+    return [excerpt["item"] for source in evidence["account"]["sources"] for excerpt in source["excerpts"]]
+
+
+@pytest.mark.parametrize("mode", ["serial", "parallel"])
+def test_the_bundle_quotes_each_accounts_own_terraform_lines_and_aws_responses(runs, mode):
+    """Each account's evidence is quoted before it is released (under xdist, by the worker that read
+    it): every row of a read account quotes its Terraform lines and its own account's responses."""
+    _, document = runs[mode]
+    files = evidence_files(runs["base"] / mode / "bundle")
+    assert len(files) == len(document["rows"])
+    ids = {name: account_id for account_id, name, _ in ACCOUNTS}
+    compared, quoting, consulted = 0, Counter(), Counter()
+    for row in document["rows"]:
+        name = row["account"]["name"]
+        evidence = files[row["key"]]
+        assert "lines_not_quoted" not in evidence["code"]
+        if name == "shop-gone" or not evidence["account"]["sources"]:
+            continue
+        assert all(source["lines"] for source in evidence["code"]["sources"]), row["key"]
+        assert {source["account"] for source in evidence["account"]["sources"]} == {ids[name]}, row["key"]
+        consulted[name] += 1
+        quoting[name] += bool(quoted_items(evidence))
+        other = files.get(f"{'shop-b' if name == 'shop-a' else 'shop-a'}-{row['id']}")
+        if other is not None and other["status"] != row["status"] and quoted_items(other):
+            assert quoted_items(evidence) != quoted_items(other)  # each account quotes its own responses
+            compared += 1
+    assert compared >= 1
+    # a source with nothing found (a resource the account lacks) has no excerpt, and says why
+    assert all(quoting[name] >= consulted[name] * 0.8 for name in ("shop-a", "shop-b")), (quoting, consulted)
 
 
 def test_the_closing_summary_has_a_line_per_account(runs):
@@ -197,7 +234,7 @@ class _FakeContext:
 
 
 def test_moving_to_another_account_releases_the_previous_ones_evidence():
-    from dr_audit.account_runs import AccountRuns
+    from dr_audit.account_runs import AccountRuns, AccountSummary
     from dr_audit.accounts import Account
     from dr_audit.aws.target import TargetOptions
 
@@ -210,7 +247,7 @@ def test_moving_to_another_account_releases_the_previous_ones_evidence():
         return made[-1]
 
     runs = AccountRuns(accounts, policy=None, make_context=make, options=TargetOptions(target="live"), run_id="r")
-    runs.summarize = lambda account, context: (
+    runs.summarize = lambda account, context: AccountSummary(
         {"run": {"account": {"name": account.name}, "incomplete": []}, "rows": [{"id": "ROW", "status": context.status}]},
         [f"{account.name} summarized"])
     runs.context("a1")
@@ -220,7 +257,7 @@ def test_moving_to_another_account_releases_the_previous_ones_evidence():
     assert made[0].closed and not made[1].closed
     runs.context("a1")  # back to a1 (items out of order): read again, its later read kept
     summaries = runs.summaries()
-    assert [document["rows"][0]["status"] for document, _ in summaries] == ["FAIL", "PASS"]
-    assert summaries[0][0]["run"]["incomplete"] == [
+    assert [summary.document["rows"][0]["status"] for summary in summaries] == ["FAIL", "PASS"]
+    assert summaries[0].document["run"]["incomplete"] == [
         "1 row(s) read differently when the account was read again: ROW"]
     assert all(context.closed for context in made)

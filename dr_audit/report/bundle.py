@@ -327,6 +327,18 @@ def gather_for_run(context: Any, document: dict[str, Any]) -> dict[str, Any]:
                           run_readers(context.target))
 
 
+def merged_sources(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One set of quotes from several accounts' (each from :func:`gather_sources`). Their keys
+    never collide with different content: excerpts are keyed by account, region and id, and a
+    Terraform line by file and line of the one root every account of a run is checked against."""
+    lines: dict[str, Any] = {}
+    responses: dict[str, Any] = {}
+    for part in parts:
+        lines.update(part.get("lines") or {})
+        responses.update(part.get("responses") or {})
+    return {"lines": lines, "responses": responses}
+
+
 def run_readers(target: Any) -> dict[str | None, Any]:
     """Account id -> the reader that read it, for every account ``target`` (a LiveTarget, or None
     in static mode) opened."""
