@@ -188,7 +188,9 @@ def test_key_age_at_most_reads_the_keys_timestamp_and_a_missing_key_meets_nothin
     assert KEY_AGE.explain(stamps, {"key": ELSEWHERE}) is None  # present and old: the value says it
 
 
-@pytest.mark.parametrize("actual", [[_iso(_ago(1))], _iso(_ago(1)), {DR: "yesterday"}, {DR: "2026-12-02T13:30:05"}])
+# fixed ids: a timestamp in an id would differ between xdist workers collecting a second apart
+@pytest.mark.parametrize("actual", [[_iso(_ago(1))], _iso(_ago(1)), {DR: "yesterday"}, {DR: "2026-12-02T13:30:05"}],
+                         ids=["a-list", "a-bare-timestamp", "not-a-timestamp", "no-zone"])
 def test_key_age_at_most_refuses_what_is_not_a_map_of_zoned_timestamps(actual):
     with pytest.raises((TypeError, ValueError)):
         KEY_AGE.test(actual, {"key": DR, "seconds": 60})
