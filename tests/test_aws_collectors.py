@@ -123,7 +123,7 @@ def test_aws_and_terraform_agree_on_every_value_the_code_declares(reader_for, po
     ("cognito_user_pool", lambda s, n: s.client("cognito-idp", region_name=PRIMARY, endpoint_url=s.url)
      .create_user_pool(PoolName=f"pool-{n}"), 7, "cognito-idp:list_user_pools"),
     ("iam_role", lambda s, n: s.client("iam", region_name=GLOBAL, endpoint_url=s.url)
-     .create_role(RoleName=f"role-{n}", AssumeRolePolicyDocument="{}"), 7, "iam:list_roles"),
+     .create_role(RoleName=f"role-{n}", AssumeRolePolicyDocument="{}"), 7, "iam:get_account_authorization_details"),
     ("eks_cluster", lambda s, n: s.client("eks", region_name=PRIMARY, endpoint_url=s.url).create_cluster(
         name=f"c{n}", roleArn="arn:aws:iam::123456789012:role/x", resourcesVpcConfig={"subnetIds": []}), 5,
      "eks:list_clusters"),

@@ -334,19 +334,17 @@ def test_global_reads_go_to_the_readers_global_region():
     reader = AwsReader(boto3.Session(aws_access_key_id="stub", aws_secret_access_key="stub"))
     reader.partition, reader.global_region = "aws-us-gov", "us-gov-west-1"
     _, stub = stubbed("iam", "us-gov-west-1", reader)
-    stub.add_response("list_roles", {"Roles": [{
+    stub.add_response("get_account_authorization_details", {"RoleDetailList": [{
         "RoleName": "app", "RoleId": "AROAEXAMPLE0000000000", "Arn": f"arn:aws-us-gov:iam::{ACCOUNT}:role/app",
-        "Path": "/", "CreateDate": datetime(2026, 1, 1, tzinfo=timezone.utc)}]})
-    stub.add_response("list_attached_role_policies", {"AttachedPolicies": [
-        {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"}]},
-        {"RoleName": "app"})
+        "Path": "/", "CreateDate": datetime(2026, 1, 1, tzinfo=timezone.utc), "AttachedManagedPolicies": [
+            {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"}]}],
+        "IsTruncated": False}, {"Filter": ["Role"]})
     with stub:
         [role] = KINDS["iam_role"].collect(reader, collecting.GLOBAL_REGION)
     assert role.value("name") == "app"
     assert role.value("managed_policy_arns") == ["arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"]
-    # the role listing and the role's attached policies: both in the partition's global region
-    assert [(c.operation, c.region) for c in reader.calls()] == [
-        ("ListRoles", "us-gov-west-1"), ("ListAttachedRolePolicies", "us-gov-west-1")]
+    # the roles with their attached policies: one listing, in the partition's global region
+    assert [(c.operation, c.region) for c in reader.calls()] == [("GetAccountAuthorizationDetails", "us-gov-west-1")]
 
 
 # ----- ECR: neither the code nor the account replicates -> FAIL, not UNMANAGED --------------------

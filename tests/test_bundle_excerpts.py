@@ -136,3 +136,15 @@ def test_the_reader_keeps_every_page_and_answered_error_it_read_and_no_failed_on
     assert reader.responses("s3") == [] and len(reader.responses()) == 4
     reader.paginate("dynamodb", REGION, "list_tables", "TableNames")  # read once per run: nothing kept twice
     assert len(reader.responses()) == 4
+
+
+def test_an_inline_policy_is_quoted_from_its_roles_entry_only_when_the_entry_holds_it():
+    details = response("iam", "GetAccountAuthorizationDetails", {"RoleDetailList": [
+        {"RoleName": "app", "Arn": "arn:aws:iam::111122223333:role/app",
+         "RolePolicyList": [{"PolicyName": "ddb", "PolicyDocument": {"Statement": []}}]},
+        {"RoleName": "other", "Arn": "arn:aws:iam::111122223333:role/other", "RolePolicyList": []}],
+        "IsTruncated": False}, GLOBAL_REGION, Filter=["Role"])
+    index = ResponseIndex([details], GLOBAL_REGION)
+    assert [e["path"] for e in index.excerpts("arn:aws:iam::111122223333:role/app/ddb", None)] == ["RoleDetailList[0]"]
+    assert index.excerpts("arn:aws:iam::111122223333:role/other/ddb", None) == []
+    assert index.excerpts("arn:aws:iam::111122223333:role/app/gone", None) == []

@@ -1,8 +1,9 @@
 """The CRM policy (seed 003) against planted bad evidence: every row added for a value the guide
 states fails when the code or the account says otherwise, the strict ``less_than`` comparator
-surfaces "lag normally 1-5 s" against "RPO 5 s", and a VPN connection gone from the account is
-UNDEPLOYED. The shipped as-found estate meets these values (the guide names no defect in them),
-so bad evidence is planted here, in copies under tmp_path."""
+surfaces "lag normally 1-5 s" against "RPO 5 s", a VPN connection gone from the account is
+UNDEPLOYED, and the route to Google Cloud fails on a planted account (propagation off, nothing or
+something else learned over BGP). The shipped as-found estate meets these values (the guide
+names no defect in them), so bad evidence is planted here, in copies under tmp_path."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tests.conftest import ESTATES, REPO
 POLICY = REPO / "policies" / "crm-active-active.yaml"
 FIXTURE = REPO / "fixtures" / "terraform" / "crm"
 AWS_TFVARS = "environments/aws/dr/terraform.tfvars"
+AWS_MAIN = "environments/aws/dr/main.tf"
 GCP_TFVARS = "environments/gcp/dr/terraform.tfvars"
 EDGE_MAIN = "environments/global/cloudflare-lb/main.tf"
 EDGE_TFVARS = "environments/global/cloudflare-lb/terraform.tfvars"
@@ -46,7 +48,12 @@ PLANTED = {
         ["RDS-FINAL-SNAPSHOT-AWS"],
     (AWS_TFVARS, "alb_deletion_protection = true", "alb_deletion_protection = false"): ["ALB-DELETION-PROTECTION-AWS"],
     (AWS_TFVARS, "enable_vpn                = true", "enable_vpn                = false"):
-        ["VPN-AVAILABLE-AWS", "VPN-NAME-AWS", "VPN-TUNNELS-UP-AWS", "VPN-BGP-AWS"],
+        ["VPN-AVAILABLE-AWS", "VPN-NAME-AWS", "VPN-TUNNELS-UP-AWS", "VPN-BGP-AWS", "VPN-GW-PROPAGATION-AWS",
+         "VPN-GCP-ROUTE-LEARNED-AWS"],
+    # no propagation in code: no route table gets the Google Cloud CIDR from the gateway
+    (AWS_MAIN, 'resource "aws_vpn_gateway_route_propagation" "private" {\n  count          = var.enable_vpn ? 1 : 0',
+     'resource "aws_vpn_gateway_route_propagation" "private" {\n  count          = 0'):
+        ["VPN-GW-PROPAGATION-AWS", "VPN-GCP-ROUTE-LEARNED-AWS"],
     (GCP_TFVARS, 'cluster_name = "crm-dr-gke"', 'cluster_name = "crm-gke"'):
         ["GKE-CLUSTER-GCP", "GKE-RELEASE-CHANNEL-GCP", "GKE-PRIVATE-NODES-GCP", "GKE-MACHINE-TYPE-GCP",
          "GKE-DISK-GCP", "GKE-MIN-GCP", "GKE-MAX-GCP", "GKE-INITIAL-GCP"],
@@ -252,3 +259,36 @@ def test_a_vpn_connection_still_pending_is_not_available(tmp_path, sandbox, read
     live = collect_aws(reader_for(), {})
     live.resources.append(pending)
     assert evaluate_full(policy.row("VPN-AVAILABLE-AWS"), policy, code, live).status is Status.DRIFT
+
+
+# ----- the account: the route to Google Cloud ---------------------------------------------
+
+#: a step an estate extending crm-as-found adds -> the status of (VPN-GW-PROPAGATION-AWS, VPN-GCP-ROUTE-LEARNED-AWS)
+ROUTING_PLANTED = {
+    # propagation switched off by hand: the code still enables it, and the learned route leaves the table
+    "propagation-disabled": ('{call: ec2.disable_vgw_route_propagation, region: ap-northeast-2, '
+                             'args: {GatewayId: "${vgw}", RouteTableId: "${main_rt}"}}', (Status.DRIFT, Status.FAIL)),
+    # propagation on, but Google Cloud announces nothing over BGP
+    "nothing-learned": ('{shim: learn_bgp_routes, args: {region: ap-northeast-2, vpn_connection_id: "${vpn}", '
+                        'cidrs: [], replace: true}}', (Status.PASS, Status.FAIL)),
+    # a route to another CIDR (the pods range) but not to the Google Cloud subnet
+    "another-cidr": ('{shim: learn_bgp_routes, args: {region: ap-northeast-2, vpn_connection_id: "${vpn}", '
+                     'cidrs: [10.21.0.0/16], replace: true}}', (Status.PASS, Status.FAIL)),
+}
+
+
+@pytest.mark.parametrize("case", list(ROUTING_PLANTED))
+def test_the_route_to_google_cloud_fails_on_planted_account_evidence(tmp_path, sandbox, reader_for, case):
+    step, expected = ROUTING_PLANTED[case]
+    estates = tmp_path / "estates"
+    (estates / case).mkdir(parents=True)
+    (estates / "crm-as-found").symlink_to(ESTATES / "crm-as-found", target_is_directory=True)
+    (estates / case / "estate.yaml").write_text(f"description: crm-as-found, {case}\nextends: crm-as-found\n"
+                                                f"steps:\n  - {step}\n")
+    seed(sandbox, load_estate(estates, case))
+    policy = load_policy(POLICY)
+    live = collect_aws(reader_for(), {kind: {"ap-northeast-2"} for kind in aws_collectors()})
+    code = collect_terraform(FIXTURE, {r.name: r.terraform_root for r in policy.roles.values() if r.terraform_root})
+    statuses = tuple(evaluate_full(policy.row(row_id), policy, code, live).status
+                     for row_id in ("VPN-GW-PROPAGATION-AWS", "VPN-GCP-ROUTE-LEARNED-AWS"))
+    assert statuses == expected

@@ -6,6 +6,7 @@ changed by hand: DRIFT, FAIL or UNDEPLOYED; the code changed: FAIL)."""
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 
 from dr_audit.aws.collect import collect_aws
@@ -162,3 +163,74 @@ def test_a_replication_role_another_service_may_assume_fails_the_trust_row(tmp_p
     changed = collect_terraform(code, _roots())
     finding = evaluate_static(row, policy, changed)
     assert finding.status is Status.FAIL and "ec2.amazonaws.com" in finding.message
+
+
+# ----- the rows issue 20 added last: KMS conditions, the accepter's name, Firehose log streaming ---------
+
+CONDITION_ROWS = ["IAM-S3-REPLICATION-KMS-DECRYPT-VIA-S3", "IAM-S3-REPLICATION-KMS-ENCRYPT-VIA-S3"]
+FIREHOSE_ROWS = ["FIREHOSE-LOGS-BUFFER-PRIMARY", "FIREHOSE-LOGS-BUFFER-DR"]
+LAST_ROWS = CONDITION_ROWS + ["PEERING-DR-ACCEPTER-NAME"] + FIREHOSE_ROWS
+
+
+def test_the_remediated_estate_meets_the_last_rows_and_as_found_fails_them(reader_for, sandbox):
+    assert _not_passing(_findings(reader_for("fileflow-remediated"), LAST_ROWS)) == {}
+    sandbox.reset()
+    found = _findings(reader_for("fileflow-as-found"), LAST_ROWS, _code(AS_FOUND_CODE))
+    # the console-made role grants no KMS action; the peering is still pending; Firehose is built nowhere
+    assert _not_passing(found) == {**{row: Status.DRIFT for row in CONDITION_ROWS},
+                                   "PEERING-DR-ACCEPTER-NAME": Status.UNDEPLOYED,
+                                   **{row: Status.FAIL for row in FIREHOSE_ROWS}}
+
+
+def _replication_policy_with_an_unconditional_decrypt() -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
+         "Condition": {"StringLike": {"kms:ViaService": "s3.ap-northeast-2.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["kms:Encrypt"], "Resource": "*",
+         "Condition": {"StringLike": {"kms:ViaService": "s3.ap-northeast-3.amazonaws.com"}}}]})
+
+
+def test_hand_changes_to_the_account_fail_the_last_rows(reader_for, sandbox):
+    reader = reader_for("fileflow-remediated")
+    session = sandbox.session()
+    session.client("iam", region_name="us-east-1", endpoint_url=sandbox.url).put_role_policy(
+        RoleName="s3-replication-role", PolicyName="s3-replication-policy",
+        PolicyDocument=_replication_policy_with_an_unconditional_decrypt())
+    ec2 = session.client("ec2", region_name=DR, endpoint_url=sandbox.url)
+    (connection,) = ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+    ec2.create_tags(Resources=[connection["VpcPeeringConnectionId"]], Tags=[{"Key": "Name", "Value": "renamed"}])
+    firehose = session.client("firehose", region_name=DR, endpoint_url=sandbox.url)
+    stream = firehose.describe_delivery_stream(DeliveryStreamName="fileflow-logs-dr")["DeliveryStreamDescription"]
+    firehose.update_destination(
+        DeliveryStreamName="fileflow-logs-dr", CurrentDeliveryStreamVersionId=stream["VersionId"],
+        DestinationId=stream["Destinations"][0]["DestinationId"],
+        ExtendedS3DestinationUpdate={"BufferingHints": {"IntervalInSeconds": 900, "SizeInMBs": 5}})
+    session.client("firehose", region_name=PRIMARY, endpoint_url=sandbox.url).delete_delivery_stream(
+        DeliveryStreamName="fileflow-logs-primary")
+    findings = _findings(reader, LAST_ROWS)
+    assert {row_id: f.status for row_id, f in findings.items()} == {
+        **{row: Status.DRIFT for row in CONDITION_ROWS}, "PEERING-DR-ACCEPTER-NAME": Status.DRIFT,
+        "FIREHOSE-LOGS-BUFFER-DR": Status.DRIFT, "FIREHOSE-LOGS-BUFFER-PRIMARY": Status.UNDEPLOYED}
+    assert "always" in findings["IAM-S3-REPLICATION-KMS-DECRYPT-VIA-S3"].message  # the extra grant is named
+
+
+def test_changes_to_the_code_fail_the_last_rows(tmp_path):
+    code = tmp_path / "fileflow"
+    shutil.copytree(REMEDIATED_CODE, code)
+    replication = code / "shared" / "s3" / "dr-replication.tf"
+    replication.write_text(replication.read_text()
+                           .replace('"kms:ViaService" = "s3.ap-northeast-2.amazonaws.com"',
+                                    '"kms:ViaService" = "s3.ap-northeast-3.amazonaws.com"')
+                           .replace('''        Condition = {
+          StringLike = { "kms:ViaService" = "s3.ap-northeast-1.amazonaws.com" }
+        }
+''', ""))
+    network = code / "network" / "dr-region.tf"
+    network.write_text(network.read_text().replace('Name = "dr-accept-primary-peering"', 'Name = "unnamed"'))
+    logs = code / "network" / "logs-firehose.tf"
+    logs.write_text(logs.read_text().replace("buffering_interval = 300", "buffering_interval = 900"))
+    policy = _policy()
+    changed = collect_terraform(code, _roots())
+    statuses = {row_id: evaluate_static(policy.row(row_id), policy, changed).status for row_id in LAST_ROWS}
+    assert statuses == {row_id: Status.FAIL for row_id in LAST_ROWS}

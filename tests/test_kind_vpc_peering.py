@@ -2,7 +2,8 @@
 the status; inline ``route`` blocks and split ``aws_route`` resources; a route to an accepter names
 the connection; for_each keys known only after apply leave the routes unknown), the collectors
 against AWS's response shapes (Stubber: every page, a connection pending acceptance, one listed in
-its accepter's region, blackhole and local routes) and the sandbox."""
+its accepter's region, the accepter side's own tags, blackhole and local routes) and the sandbox
+(with the shim giving each region its own side's tags)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,27 @@ def test_a_connection_accepted_by_its_accepter_is_active_with_both_vpcs(tree):
         "seoul-vpc", "tokyo-vpc", DR, "active"]
 
 
+def test_the_accepter_name_is_the_accepters_own_name_tag_not_the_requesters(tree):
+    link = one(tree({"main.tf": PEERED_TF}), "vpc_peering_connection", name="seoul-to-tokyo")
+    assert link.value("accepter_name") == "tokyo-accepts"
+
+
+def test_the_accepter_name_comes_from_default_tags_when_its_own_tags_have_none(tree):
+    defaulted = PEERED_TF.replace(f'alias  = "dr"\n      region = "{DR}"', f'''alias  = "dr"
+      region = "{DR}"
+      default_tags {{
+        tags = {{ Name = "tokyo-default" }}
+      }}''').replace('tags                      = { Name = "tokyo-accepts" }', "")
+    assert one(tree({"main.tf": defaulted}), "vpc_peering_connection").value("accepter_name") == "tokyo-default"
+
+
+def test_without_an_accepter_in_code_nothing_names_the_accepters_side(tree):
+    unaccepted = PEERED_TF.split('resource "aws_vpc_peering_connection_accepter"')[0]
+    link = one(tree({"main.tf": unaccepted}), "vpc_peering_connection")
+    assert link.value("accepter_name") is None
+    assert "no aws_vpc_peering_connection_accepter" in link.attributes["accepter_name"].note
+
+
 def test_a_connection_nobody_accepts_stays_pending_acceptance(tree):
     unaccepted = PEERED_TF.replace("auto_accept               = true", "auto_accept               = false")
     assert one(tree({"main.tf": unaccepted}), "vpc_peering_connection").value("status") == "pending-acceptance"
@@ -146,15 +168,48 @@ def test_connections_are_read_from_every_page_and_only_active_ones_count():
                                                   _connection("pcx-3", "active", "requested-in-tokyo", DR)]},
                        {"NextToken": "p2"})
     tokyo.add_response("describe_vpcs", _vpcs("vpc-tokyo", "tokyo-vpc"))
+    # the accepter's region lists the connections with its own side's tags (every page)
+    tokyo.add_response("describe_vpc_peering_connections",
+                       {"VpcPeeringConnections": [_connection("pcx-1", "active", "tokyo-accepts")], "NextToken": "t2"})
+    tokyo.add_response("describe_vpc_peering_connections",
+                       {"VpcPeeringConnections": [_connection("pcx-2", "pending-acceptance", "tokyo-waits")]},
+                       {"NextToken": "t2"})
     with seoul, tokyo:
         found = {r.address: r for r in KINDS["vpc_peering_connection"].collect(reader, PRIMARY)}
     seoul.assert_no_pending_responses()
     tokyo.assert_no_pending_responses()
     assert set(found) == {"pcx-1", "pcx-2"}  # pcx-3 belongs to its requester's (Tokyo's) inventory
-    assert [found["pcx-1"].value(n) for n in ("name", "vpc", "peer_vpc", "peer_region", "status")] == [
-        "seoul-to-tokyo", "seoul-vpc", "tokyo-vpc", DR, "active"]
+    assert [found["pcx-1"].value(n) for n in ("name", "vpc", "peer_vpc", "peer_region", "status", "accepter_name")] == [
+        "seoul-to-tokyo", "seoul-vpc", "tokyo-vpc", DR, "active", "tokyo-accepts"]
+    assert found["pcx-2"].value("accepter_name") == "tokyo-waits"
     assert found["pcx-1"].out_of_service is None
     assert found["pcx-2"].out_of_service.startswith("Status.Code pending-acceptance")
+
+
+def _one_connection_listed_in_seoul():
+    reader, (seoul, tokyo) = stubbed(PRIMARY, DR)
+    seoul.add_response("describe_vpcs", _vpcs("vpc-seoul", "seoul-vpc"))
+    seoul.add_response("describe_vpc_peering_connections",
+                       {"VpcPeeringConnections": [_connection("pcx-1", "active", "seoul-to-tokyo")]})
+    tokyo.add_response("describe_vpcs", _vpcs("vpc-tokyo", "tokyo-vpc"))
+    return reader, seoul, tokyo
+
+
+def test_the_accepter_name_is_unreadable_when_the_accepters_listing_fails():
+    reader, seoul, tokyo = _one_connection_listed_in_seoul()
+    tokyo.add_client_error("describe_vpc_peering_connections", "UnauthorizedOperation", "denied", 403)
+    with seoul, tokyo:
+        (link,) = KINDS["vpc_peering_connection"].collect(reader, PRIMARY)
+    assert isinstance(link.value("accepter_name"), Unreadable)  # not read is not "no Name tag"
+
+
+def test_the_accepter_name_is_unknown_when_the_accepters_region_does_not_list_the_connection():
+    reader, seoul, tokyo = _one_connection_listed_in_seoul()
+    tokyo.add_response("describe_vpc_peering_connections", {"VpcPeeringConnections": []})
+    with seoul, tokyo:
+        (link,) = KINDS["vpc_peering_connection"].collect(reader, PRIMARY)
+    omitted = link.value("accepter_name")
+    assert isinstance(omitted, Unknown) and not isinstance(omitted, Unreadable)
 
 
 def _table(*routes: dict) -> dict:
@@ -221,3 +276,22 @@ def test_the_sandbox_shows_an_accepted_connection_and_the_routes_across_it(reade
     assert KINDS["vpc_peering_connection"].collect(reader, DR) == []  # listed in Tokyo, counted in Seoul
     rt = next(r for r in KINDS["route_table"].collect(reader, PRIMARY) if r.value("name") == "seoul-rt")
     assert rt.value("routes") == [PEERING]
+
+
+def test_the_sandbox_gives_each_region_its_own_sides_tags(reader_for, sandbox):
+    """The shim: CreateTags in the accepter's region tags the accepter's side only."""
+    client = {region: sandbox.session().client("ec2", region_name=region, endpoint_url=sandbox.url)
+              for region in (PRIMARY, DR)}
+    named = lambda kind, name: [{"ResourceType": kind, "Tags": [{"Key": "Name", "Value": name}]}]  # noqa: E731
+    seoul = client[PRIMARY].create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=named("vpc", "seoul-vpc"))
+    tokyo = client[DR].create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=named("vpc", "tokyo-vpc"))
+    pcx_id = client[PRIMARY].create_vpc_peering_connection(
+        VpcId=seoul["Vpc"]["VpcId"], PeerVpcId=tokyo["Vpc"]["VpcId"], PeerRegion=DR,
+        TagSpecifications=named("vpc-peering-connection", "seoul-to-tokyo"))["VpcPeeringConnection"][
+        "VpcPeeringConnectionId"]
+    client[DR].accept_vpc_peering_connection(VpcPeeringConnectionId=pcx_id)
+    (untagged,) = KINDS["vpc_peering_connection"].collect(reader_for(), PRIMARY)
+    assert untagged.value("accepter_name") is None  # the requester's tags are not the accepter's
+    client[DR].create_tags(Resources=[pcx_id], Tags=[{"Key": "Name", "Value": "tokyo-accepts"}])
+    (link,) = KINDS["vpc_peering_connection"].collect(reader_for(), PRIMARY)
+    assert (link.value("name"), link.value("accepter_name")) == ("seoul-to-tokyo", "tokyo-accepts")

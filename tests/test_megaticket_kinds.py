@@ -513,21 +513,28 @@ def test_listener_rules_leave_out_the_default_rule_and_read_every_page():
         "dr-alb:80", 1, ["/api/*"], "app-tg"]
 
 
-def test_roles_read_their_trust_and_every_page_of_attached_policies():
+def test_roles_are_read_from_every_page_of_one_authorization_listing():
     reader, (iam,) = stubbed("iam")
     trust = quote('{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ec2.amazonaws.com"}}]}')
-    iam.add_response("list_roles", {"Roles": [{"Path": "/", "RoleName": "ec2-role", "RoleId": "AROAEXAMPLE0000000001",
-                                               "Arn": f"arn:aws:iam::{ACCOUNT}:role/ec2-role", "CreateDate": NOW,
-                                               "AssumeRolePolicyDocument": trust}]}, {})
-    iam.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyArn": SSM}], "IsTruncated": True,
-                                                     "Marker": "p2"}, {"RoleName": "ec2-role"})
-    iam.add_response("list_attached_role_policies", {"AttachedPolicies": [
-        {"PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/logs"}], "IsTruncated": False},
-        {"RoleName": "ec2-role", "Marker": "p2"})
+
+    def role(name, attached, tags=()):
+        return {"Path": "/", "RoleName": name, "RoleId": "AROAEXAMPLE0000000001", "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+                "CreateDate": NOW, "AssumeRolePolicyDocument": trust,
+                "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[-1], "PolicyArn": a} for a in attached],
+                "Tags": [{"Key": k, "Value": v} for k, v in tags]}
+    iam.add_response("get_account_authorization_details", {
+        "RoleDetailList": [role("ec2-role", [SSM, f"arn:aws:iam::{ACCOUNT}:policy/logs"], [("Name", "ec2")])],
+        "IsTruncated": True, "Marker": "p2"}, {"Filter": ["Role"]})
+    iam.add_response("get_account_authorization_details", {
+        "RoleDetailList": [role("AWSServiceRoleForSupport", [])], "IsTruncated": False},
+        {"Filter": ["Role"], "Marker": "p2"})
     with iam:
-        [role] = iam_roles(reader, REGION)
-    assert role.value("trusted_services") == ["ec2.amazonaws.com"]
-    assert role.value("managed_policy_arns") == sorted([SSM, f"arn:aws:iam::{ACCOUNT}:policy/logs"])
+        roles = {r.value("name"): r for r in iam_roles(reader, REGION)}
+    assert set(roles) == {"ec2-role", "AWSServiceRoleForSupport"}  # the second page is read
+    assert roles["ec2-role"].value("trusted_services") == ["ec2.amazonaws.com"]
+    assert roles["ec2-role"].value("managed_policy_arns") == sorted([SSM, f"arn:aws:iam::{ACCOUNT}:policy/logs"])
+    assert roles["ec2-role"].value("tags") == {"Name": "ec2"}
+    assert roles["AWSServiceRoleForSupport"].value("managed_policy_arns") == []
 
 
 def test_instance_profiles_are_read_from_every_page():
@@ -562,13 +569,16 @@ def test_only_an_available_image_counts_and_every_page_is_read():
 
 def test_the_megaticket_estate_is_collected_with_the_new_kinds(reader_for):
     kinds = ("security_group", "launch_template", "lb_listener", "lb_listener_rule", "iam_instance_profile",
-             "ec2_key_pair", "ec2_image")
+             "ec2_key_pair", "ec2_image", "eip")
     inventory = collect_aws(reader_for("megaticket-as-found"), {kind: {REGION, "us-east-1"} for kind in kinds})
     assert inventory.errors == []
     app = one(inventory, "security_group", name="MegaTicket-DR-App-SG")
     assert app.value("ingress") == [rule("tcp", 3001, 3001, [], ["MegaTicket-DR-ALB-SG", "MegaTicket-DR-Web-SG"])]
     web = one(inventory, "launch_template", autoscaling_groups=["MegaTicket-DR-Web-ASG"])
     assert (web.value("instance_type"), web.value("security_groups")) == ("t2.small", ["MegaTicket-DR-Web-SG"])
+    assert web.value("name_stem") == "MegaTicket-DR-Web-LT-"  # the estate names it as Terraform does
+    nat_address = one(inventory, "eip", name="MegaTicket-DR-NAT-EIP")
+    assert (nat_address.value("domain"), nat_address.value("nat_gateway")) == ("vpc", "MegaTicket-DR-NAT-GW")
     assert one(inventory, "lb_listener_rule", listener="MegaTicket-DR-ALB:80").value("target_group") == \
         "MegaTicket-DR-App-TG"
     assert one(inventory, "iam_instance_profile", name="MegaTicket-DR-EC2-Profile").value("role") == \

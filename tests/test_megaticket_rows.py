@@ -22,6 +22,8 @@ TERRAFORM = REPO / "fixtures" / "terraform" / "megaticket"
 ROOTS = {"primary": "main-seoul", "dr": "dr-tokyo"}
 DR, GLOBAL = "ap-northeast-1", "us-east-1"
 SSM = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+#: the web launch template as the estate names it: its name_prefix and Terraform's unique suffix
+WEB_TEMPLATE = "MegaTicket-DR-Web-LT-20251229083015123400000001"
 #: the rows this file is about (issue 20's MegaTicket values)
 NEW_ROWS = ["VPC-DNS-SUPPORT-DR", "ASG-WEB-GRACE-DR", "ASG-WEB-SUBNETS-DR", "ASG-WEB-LT-VERSION-DR",
             "SG-ALB-HTTPS-DR", "SG-WEB-INGRESS-DR", "LT-WEB-TYPE-DR", "TG-WEB-TIMEOUT-DR", "TG-WEB-HC-ENABLED-DR",
@@ -87,8 +89,8 @@ def _change_the_account_by_hand(sandbox):
     autoscaling.update_auto_scaling_group(
         AutoScalingGroupName="MegaTicket-DR-Web-ASG", HealthCheckGracePeriod=0,
         VPCZoneIdentifier=subnets["MegaTicket-DR-Private-Subnet-A"],
-        LaunchTemplate={"LaunchTemplateName": "MegaTicket-DR-Web-LT-20251229", "Version": "$Default"})
-    ec2.create_launch_template_version(LaunchTemplateName="MegaTicket-DR-Web-LT-20251229", SourceVersion="1",
+        LaunchTemplate={"LaunchTemplateName": WEB_TEMPLATE, "Version": "$Default"})
+    ec2.create_launch_template_version(LaunchTemplateName=WEB_TEMPLATE, SourceVersion="1",
                                        LaunchTemplateData={"InstanceType": "t3.micro"})
     iam.detach_role_policy(RoleName="MegaTicket-DR-EC2-Role", PolicyArn=SSM)
     iam.update_assume_role_policy(RoleName="MegaTicket-DR-EC2-Role", PolicyDocument=(
@@ -132,6 +134,14 @@ CODE_CHANGES = [
     ("alb.tf", 'values = ["/api/*"]', 'values = ["/api/v1/*"]', "RULE-API-PATH-DR"),
     ("iam.tf", 'policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"',
      'policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"', "IAM-ROLE-SSM-DR"),
+    ("main.tf", 'domain = "vpc"', "vpc = false", "EIP-NAT-DOMAIN-DR"),  # the deprecated flag, saying standard
+    ("main.tf", 'resource "aws_nat_gateway" "dr" {\n  allocation_id = aws_eip.nat.id',
+     'resource "aws_eip" "spare" {\n  domain = "vpc"\n}\n\nresource "aws_nat_gateway" "dr" {\n'
+     '  allocation_id = aws_eip.spare.id', "EIP-NAT-GATEWAY-DR"),
+    ("ec2.tf", 'name_prefix   = "${var.project_name}-DR-Web-LT-"', 'name          = "${var.project_name}-web"',
+     "LT-WEB-NAME-PREFIX-DR"),
+    ("ec2.tf", 'name_prefix   = "${var.project_name}-DR-App-LT-"', 'name_prefix   = "${var.project_name}-App-LT-"',
+     "LT-APP-NAME-PREFIX-DR"),
 ]
 
 
@@ -184,3 +194,43 @@ def _secondary_alias(sandbox, reader, target):
 def test_the_secondary_alias_accepts_the_dualstack_prefix_and_only_the_tokyo_alb(sandbox, reader_for, target, status):
     finding = _secondary_alias(sandbox, reader_for("megaticket-as-found"), target)
     assert finding.status is status, finding.message
+
+
+# ----- issue 20: the NAT gateway's Elastic IP and the launch templates' name prefixes ------------
+
+#: the rows of the last three MegaTicket values (eip and launch_template.name_stem)
+ADDRESS_AND_PREFIX_ROWS = ["EIP-NAT-DOMAIN-DR", "EIP-NAT-GATEWAY-DR", "LT-WEB-NAME-PREFIX-DR", "LT-APP-NAME-PREFIX-DR"]
+
+
+def test_the_as_found_account_meets_the_address_and_prefix_rows(reader_for):
+    findings = _findings(reader_for("megaticket-as-found"), ADDRESS_AND_PREFIX_ROWS)
+    assert {row_id: f.status for row_id, f in findings.items() if f.status is not Status.PASS} == {}
+    assert findings["LT-WEB-NAME-PREFIX-DR"].live.value == "MegaTicket-DR-Web-LT-"
+
+
+def _replace_by_hand(sandbox):
+    """The NAT gateway recreated on a fresh address, and the app tier moved to a template made in the console."""
+    client = functools.partial(sandbox.session().client, endpoint_url=sandbox.url, region_name=DR)
+    ec2, autoscaling = client("ec2"), client("autoscaling")
+    [nat] = ec2.describe_nat_gateways(Filter=[{"Name": "tag:Name", "Values": ["MegaTicket-DR-NAT-GW"]}])["NatGateways"]
+    fresh = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.create_nat_gateway(SubnetId=nat["SubnetId"], AllocationId=fresh, TagSpecifications=[
+        {"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "MegaTicket-DR-NAT-GW"}]}])
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    ec2.create_launch_template(LaunchTemplateName="MegaTicket-DR-App-LT-console",
+                               LaunchTemplateData={"InstanceType": "t2.small"})
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="MegaTicket-DR-App-ASG", LaunchTemplate={
+        "LaunchTemplateName": "MegaTicket-DR-App-LT-console", "Version": "$Latest"})
+
+
+def test_the_address_and_prefix_rows_drift_when_the_account_was_changed_by_hand(sandbox, reader_for):
+    reader = reader_for("megaticket-as-found")
+    _replace_by_hand(sandbox)
+    findings = _findings(reader, ADDRESS_AND_PREFIX_ROWS)
+    for row_id in ("EIP-NAT-GATEWAY-DR", "LT-APP-NAME-PREFIX-DR"):
+        assert findings[row_id].status is Status.DRIFT, (row_id, findings[row_id].message)
+        assert findings[row_id].message.startswith("code meets the policy, the account does not"), row_id
+    assert findings["EIP-NAT-GATEWAY-DR"].live.value is None  # the deleted gateway holds it no more
+    assert findings["LT-APP-NAME-PREFIX-DR"].live.value == "MegaTicket-DR-App-LT-console"
+    for row_id in ("EIP-NAT-DOMAIN-DR", "LT-WEB-NAME-PREFIX-DR"):
+        assert findings[row_id].status is Status.PASS, (row_id, findings[row_id].message)

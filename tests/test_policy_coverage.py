@@ -24,9 +24,9 @@ OUTCOMES = ("rows", "not_checkable", "missing")
 #: coverage when each list was last reviewed: the values listed and the values checked by rows may
 #: grow, never shrink (raise these when coverage grows; `missing` entries should turn into rows)
 MINIMUM = {
-    "megaticket-pilot-light": {"values": 155, "rows": 141},
-    "fileflow-hybrid": {"values": 162, "rows": 124},
-    "crm-active-active": {"values": 145, "rows": 130},
+    "megaticket-pilot-light": {"values": 157, "rows": 146},
+    "fileflow-hybrid": {"values": 162, "rows": 153},
+    "crm-active-active": {"values": 145, "rows": 131},
 }
 NAMES = sorted(MINIMUM)
 

@@ -144,17 +144,16 @@ def test_elasticache_replication_groups_read_enabled_flags_from_their_strings():
 
 def test_inline_role_policies_are_read_as_allowed_actions_and_resources():
     reader, stub = stubbed("iam", "us-east-1")
-    stub.add_response("list_roles", {"Roles": [{
-        "RoleName": "app", "RoleId": "AROAEXAMPLE0000000000", "Arn": "arn:aws:iam::111122223333:role/app",
-        "Path": "/", "CreateDate": "2026-01-01T00:00:00Z"}]})
-    stub.add_response("list_role_policies", {"PolicyNames": ["ddb"], "IsTruncated": False}, {"RoleName": "app"})
     # the wire form is URL-encoded JSON; a Deny statement grants nothing
     document = ("%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C"
                 "%22Action%22%3A%22dynamodb%3AGetItem%22%2C%22Resource%22%3A%5B%22arn%3Aaws%3Adynamodb%3A%2A%3A%2A"
                 "%3Atable%2Fapp-%2A%22%5D%7D%2C%7B%22Effect%22%3A%22Deny%22%2C%22Action%22%3A%22%2A%22%2C"
                 "%22Resource%22%3A%22%2A%22%7D%5D%7D")
-    stub.add_response("get_role_policy", {"RoleName": "app", "PolicyName": "ddb", "PolicyDocument": document},
-                      {"RoleName": "app", "PolicyName": "ddb"})
+    stub.add_response("get_account_authorization_details", {"RoleDetailList": [{
+        "RoleName": "app", "RoleId": "AROAEXAMPLE0000000000", "Arn": "arn:aws:iam::111122223333:role/app",
+        "Path": "/", "CreateDate": "2026-01-01T00:00:00Z",
+        "RolePolicyList": [{"PolicyName": "ddb", "PolicyDocument": document}]}], "IsTruncated": False},
+        {"Filter": ["Role"]})
     with stub:
         [policy] = KINDS["iam_role_policy"].collect(reader, REGION)
     assert (policy.value("role"), policy.value("name")) == ("app", "ddb")

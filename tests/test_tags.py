@@ -245,16 +245,19 @@ def test_before_sts_names_the_account_an_id_is_matched_on_every_other_arn_field(
     assert vpc.value(TAGS) == {"Name": "here"}
 
 
-def test_iam_roles_tags_are_unknown_not_empty():
+def test_iam_role_tags_come_from_the_authorization_listing_not_the_tagging_api():
+    """The Tagging API lists no IAM role; GetAccountAuthorizationDetails carries each role's tags."""
     reader = _stubbed_reader()
     iam = Stubber(reader.client("iam", reader.global_region))
-    iam.add_response("list_roles", {"Roles": [{
-        "Path": "/", "RoleName": "app", "RoleId": "AROAEXAMPLEEXAMPLE01", "Arn": f"arn:aws:iam::{ACCOUNT}:role/app",
-        "CreateDate": "2026-01-01T00:00:00Z"}]})
+    iam.add_response("get_account_authorization_details", {"RoleDetailList": [
+        {"Path": "/", "RoleName": "app", "RoleId": "AROAEXAMPLEEXAMPLE01", "Arn": f"arn:aws:iam::{ACCOUNT}:role/app",
+         "CreateDate": "2026-01-01T00:00:00Z", "Tags": [{"Key": "Team", "Value": "payments"}]},
+        {"Path": "/", "RoleName": "bare", "RoleId": "AROAEXAMPLEEXAMPLE02", "Arn": f"arn:aws:iam::{ACCOUNT}:role/bare",
+         "CreateDate": "2026-01-01T00:00:00Z"}], "IsTruncated": False}, {"Filter": ["Role"]})
     with iam:
-        [role] = collect_aws(reader, {"iam_role": {REGION}}).resources
-    assert isinstance(role.value(TAGS), Unknown) and not isinstance(role.value(TAGS), Unreadable)
-    assert "IAM roles" in role.value(TAGS).reason
+        roles = {r.value("name"): r for r in collect_aws(reader, {"iam_role": {REGION}}).resources}
+    assert roles["app"].value(TAGS) == {"Team": "payments"}
+    assert roles["bare"].value(TAGS) == {}  # the listing gives a tagged role its Tags: none listed is none
     assert not [c for c in reader.calls() if c.operation == "GetResources"]
 
 
@@ -316,3 +319,12 @@ def test_a_failed_listing_makes_tags_unreadable_and_nothing_else(sandbox, reader
     assert inventory.errors == []
     vpc = one(inventory, "vpc", cidr_block="10.0.0.0/16")
     assert isinstance(vpc.value(TAGS), Unreadable) and "AccessDeniedException" in vpc.value(TAGS).reason
+
+
+def test_a_kind_whose_listing_carries_its_tags_needs_no_tagging_read_and_says_where_they_come_from():
+    for name in ("eip", "iam_role"):
+        kind = KINDS[name]
+        assert kind.tags and kind.tags_collected
+        assert "resourcegroupstaggingapi" not in kind.reads
+        assert "the kind's own listing" in kind.attributes[TAGS].doc
+    assert "resourcegroupstaggingapi" in KINDS["vpc"].reads and not KINDS["vpc"].tags_collected

@@ -9,10 +9,10 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from dr_audit.aws.collecting import GLOBAL, live_resource, unreadable
-from dr_audit.aws.reader import AwsReader, AwsReadError
+from dr_audit.aws.collecting import GLOBAL, live_resource, tag_map
+from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource
-from dr_audit.kinds.spec import STR, STR_LIST, declare_kind
+from dr_audit.kinds.spec import STR, STR_LIST, TAGS_COLLECTED, declare_kind
 from dr_audit.terraform.reading import Reader
 from dr_audit.terraform.values import Ref, Unknown, is_known
 
@@ -91,24 +91,30 @@ def _managed_policy_arns(r: Reader) -> AttributeValue:
 
 # ----- the account -------------------------------------------------------------
 
-def _attached_policy_arns(reader: AwsReader, role_name: str) -> Any:
-    try:
-        attached = reader.paginate("iam", reader.global_region, "list_attached_role_policies", "AttachedPolicies",
-                                   RoleName=role_name)
-    except AwsReadError as error:
-        return unreadable(error)
-    return sorted({p["PolicyArn"] for p in attached if "PolicyArn" in p})
+def role_details(reader: AwsReader) -> list[dict]:
+    """Every role of the account as GetAccountAuthorizationDetails reports it (``Filter: Role``,
+    every page): trust policy, inline policies with their documents, attached managed policies
+    and tags. One listing, read once per run and shared by the IAM kinds, instead of one
+    ListAttachedRolePolicies and one ListRolePolicies (and a GetRolePolicy per policy) per role:
+    IAM's request quota is low, and an account holds hundreds of service-linked and SSO roles."""
+    return reader.paginate("iam", reader.global_region, "get_account_authorization_details", "RoleDetailList",
+                           Filter=["Role"])
 
 
 def iam_roles(reader: AwsReader, region: str) -> list[Resource]:
+    """Each role with its trust, attached managed policies and tags (the Tagging API lists no
+    IAM role, so the tags come from the same listing)."""
     return [live_resource("iam_role", GLOBAL, role["Arn"], name=role["RoleName"],
                           trusted_services=trusted_services_in(role.get("AssumeRolePolicyDocument")),
-                          managed_policy_arns=_attached_policy_arns(reader, role["RoleName"]))
-            for role in reader.paginate("iam", reader.global_region, "list_roles", "Roles")]
+                          managed_policy_arns=sorted({p["PolicyArn"] for p in role.get("AttachedManagedPolicies") or []
+                                                      if "PolicyArn" in p}),
+                          tags=tag_map(role.get("Tags")))
+            for role in role_details(reader)]
 
 
 KIND = declare_kind(
     "iam_role", "global", "An IAM role.",
+    tags=TAGS_COLLECTED,  # the authorization listing carries them; the Tagging API lists no IAM role
     attributes={
         "name": (STR, "role name"),
         "trusted_services": (STR_LIST, "AWS services its trust policy lets assume it (Allow sts:AssumeRole*), sorted"),
@@ -117,5 +123,5 @@ KIND = declare_kind(
     },
     terraform={"aws_iam_role": iam_role},
     service="iam", collect=iam_roles,
-    reads={"iam": {"ListRoles": "iam:ListRoles", "ListAttachedRolePolicies": "iam:ListAttachedRolePolicies"}},
+    reads={"iam": {"GetAccountAuthorizationDetails": "iam:GetAccountAuthorizationDetails"}},
 )

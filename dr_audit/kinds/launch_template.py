@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from dr_audit.aws.collecting import FailedLookup, detail, live_resource
@@ -24,16 +25,48 @@ from dr_audit.terraform.values import Ref, Unknown, is_known
 
 #: the version the account side reads (see the module docstring)
 VERSION_READ = "$Latest"
+#: the unique suffix Terraform appends to a name_prefix (terraform-plugin-sdk helper/id PrefixedUniqueId,
+#: since 2017): UTC time to 1/10000 s as 18 digits (yyyymmddhhmmss + 4), then an 8-hex-digit counter
+GENERATED_SUFFIX = re.compile(r"[0-9]{18}[0-9a-f]{8}$")
+#: the prefix the provider generates a name from when neither name nor name_prefix is written
+DEFAULT_NAME_PREFIX = "terraform-"
 
 
 # ----- Terraform ---------------------------------------------------------------
 
 def launch_template(r: Reader) -> dict:
     return {"name": r.arg("name", unset_reason="not set: generated from name_prefix at apply time"),
-            "autoscaling_groups": _autoscaling_groups(r),
+            "name_stem": _name_stem(r), "autoscaling_groups": _autoscaling_groups(r),
             "image": r.arg("image_id", None), "instance_type": r.arg("instance_type", None),
             "key_name": r.arg("key_name", None), "iam_instance_profile": _instance_profile(r),
             "security_groups": _security_groups(r), "user_data": _user_data(r)}
+
+
+def name_stem(name: Any) -> Any:
+    """``name`` without the unique suffix Terraform generates after a name_prefix; a name
+    without exactly that suffix (written by hand) is its own stem. Non-text passes through.
+
+    >>> name_stem("web-lt-20251229083015123400000001")
+    'web-lt-'
+    >>> name_stem("web-lt-20251229")
+    'web-lt-20251229'
+    """
+    if not isinstance(name, str):
+        return name
+    stem = GENERATED_SUFFIX.sub("", name)
+    return stem if stem else name
+
+
+def _name_stem(r: Reader) -> AttributeValue:
+    """The stem of the name the template gets: ``name`` (its stem), else ``name_prefix``, else
+    the provider's own prefix ``terraform-`` (it then generates the whole name)."""
+    if r.given("name") is not None:
+        written = r.arg("name")
+        return AttributeValue(name_stem(written.value), written.file, written.line, written.expression, written.note)
+    if r.given("name_prefix") is not None:
+        return r.arg("name_prefix")
+    return r.at_block(DEFAULT_NAME_PREFIX, "neither name nor name_prefix set: the provider generates "
+                                           "terraform-<unique suffix>")
 
 
 def _autoscaling_groups(r: Reader) -> AttributeValue:
@@ -180,7 +213,8 @@ def launch_templates(reader: AwsReader, region: str) -> list[Resource]:
         else:
             groups = sorted(set(users.get(template_id, []) + users.get(name, [])))
         data = _latest_data(reader, region, template_id)
-        found.append(live_resource("launch_template", region, template_id, name=name, autoscaling_groups=groups,
+        found.append(live_resource("launch_template", region, template_id, name=name, name_stem=name_stem(name),
+                                   autoscaling_groups=groups,
                                    **_data_attributes(data, group_names)))
     return found
 
@@ -190,6 +224,9 @@ KIND = declare_kind(
     "An EC2 launch template, as its latest version ($Latest) launches.",
     attributes={
         "name": (STR, "template name (Terraform: unknown when generated from name_prefix)"),
+        "name_stem": (STR, "the name without the unique suffix Terraform appends to a name_prefix (18 digits of "
+                           "UTC time, 8 hex digits of counter); any other name is its own stem (Terraform: "
+                           "name_prefix, or name, or terraform- when neither is written)"),
         "autoscaling_groups": (STR_LIST, "names of the Auto Scaling groups launching from it, sorted (to select a "
                                          "template whose name is generated)"),
         "image": (STR, "AMI id"),

@@ -25,7 +25,7 @@ ENTRY_POINT_GROUP = "dr_audit.kinds"
 
 #: the built-in kinds, one module each under dr_audit/kinds/
 BUILTIN_MODULES = (
-    "vpc", "subnet", "nat_gateway", "internet_gateway", "route_table", "load_balancer", "lb_target_group",
+    "vpc", "subnet", "nat_gateway", "eip", "internet_gateway", "route_table", "load_balancer", "lb_target_group",
     "autoscaling_group", "security_group", "launch_template", "lb_listener", "lb_listener_rule", "iam_instance_profile",
     "ec2_key_pair", "ec2_image",
     "eks_cluster", "eks_node_group", "rds_instance", "rds_cluster", "rds_global_cluster",
@@ -33,8 +33,8 @@ BUILTIN_MODULES = (
     "dynamodb_table", "s3_bucket", "cognito_user_pool", "ecr_repository", "ecr_replication",
     "secretsmanager_secret", "cloudfront_distribution", "route53_zone", "route53_record", "route53_health_check",
     "acm_certificate", "kms_alias", "kms_key", "backup_plan", "backup_vault", "backup_protected_resource", "efs_file_system", "iam_role", "iam_role_policy", "cloudwatch_alarm",
-    "vpc_peering_connection", "ecs_cluster", "ecs_service", "ssm_parameter",
-    "vpn_connection", "gcp_sql_instance", "gcp_redis_instance", "gcp_sql_database", "gcp_sql_user", "gcp_network",
+    "vpc_peering_connection", "ecs_cluster", "ecs_service", "ssm_parameter", "kinesis_firehose_delivery_stream",
+    "vpn_connection", "vpn_gateway", "gcp_sql_instance", "gcp_redis_instance", "gcp_sql_database", "gcp_sql_user", "gcp_network",
     "gcp_subnetwork", "gcp_gke_cluster", "gcp_gke_node_pool", "gcp_vpn_gateway", "gcp_vpn_tunnel", "gcp_secret", "cloudflare_lb_monitor", "cloudflare_lb_pool",
     "cloudflare_load_balancer",
 )

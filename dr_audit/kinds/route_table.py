@@ -222,11 +222,13 @@ _LIVE_TARGETS = (("NatGatewayId", "nat_gateway"), ("VpcPeeringConnectionId", "vp
 
 def _live_routes(table: dict, targets: "_TargetNames") -> Any:
     """The table's routes as ``{destination, target_kind, target}``, sorted. Left out: the local
-    route the table is created with (Terraform declares none) and routes not ``active``: a
-    blackhole route's target is gone (AWS keeps it, but it carries no traffic)."""
+    route the table is created with (Terraform declares none), routes a VPN gateway propagated
+    (the provider leaves them out of ``route``: they are vpn_gateway.propagated_routes) and routes
+    not ``active``: a blackhole route's target is gone (AWS keeps it, but it carries no traffic)."""
     routes = []
     for route in table.get("Routes") or []:
-        if route.get("State", "active") != "active" or route.get("Origin") == "CreateRouteTable":
+        if route.get("State", "active") != "active" or route.get("Origin") in ("CreateRouteTable",
+                                                                               "EnableVgwRoutePropagation"):
             continue
         destination = (route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
                        or route.get("DestinationPrefixListId"))
@@ -288,7 +290,7 @@ KIND = declare_kind(
         "routes": (ANY, "list of {destination, target_kind, target}: destination CIDR (or prefix list), the kind of "
                         "target (internet_gateway, nat_gateway, vpc_peering_connection, vpn_gateway, "
                         "transit_gateway, ...) and its Name tag (its id when unnamed); not the local route, "
-                        "not blackhole routes"),
+                        "not blackhole routes, not routes a VPN gateway propagated"),
     },
     terraform={"aws_route_table": route_table},
     service="ec2", collect=route_tables,

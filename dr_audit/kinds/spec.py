@@ -32,6 +32,11 @@ SCOPES = ("regional", "global")
 TAGS = "tags"
 TAGS_DOC = ("the resource's tags, key -> value (Terraform: its tags over the provider's default_tags; "
             "the account: the Resource Groups Tagging API)")
+#: ``tags`` of a kind whose collector reads the tags from its own listing (DescribeAddresses, IAM's
+#: authorization details): no Tagging API read, and the attribute's doc says where they come from
+TAGS_COLLECTED = "collected"
+TAGS_COLLECTED_DOC = ("the resource's tags, key -> value (Terraform: its tags over the provider's default_tags; "
+                      "the account: the kind's own listing)")
 #: the read that gives every taggable kind its tags in the account: one listing per region
 TAGGING_READS = {"resourcegroupstaggingapi": {"GetResources": "tag:GetResources"}}
 
@@ -97,7 +102,8 @@ class Kind:
     read operation it may call, ``{service: {operation: IAM action}}``.
     ``states`` says which states count, keyed by the kind or ``kind.part``.
     ``tags`` (default: True for kinds of :data:`LIVE_PROVIDER`) gives the kind
-    the :data:`TAGS` attribute, read by both collectors for every such kind;
+    the :data:`TAGS` attribute, read by both collectors for every such kind (in the account from the
+    Tagging API; ``tags_collected``: by the kind's collector from its own listing);
     False for things that cannot be tagged (a DNS record, an inline policy).
     """
 
@@ -112,14 +118,16 @@ class Kind:
     reads: dict[str, dict[str, str]] = field(default_factory=dict)
     states: dict[str, StateRule] = field(default_factory=dict)
     tags: bool | None = None
+    tags_collected: bool = False
 
     def __post_init__(self) -> None:
         # frozen: the defaults are settled once, here, so every view of the kind agrees
         tagged = self.provider == LIVE_PROVIDER if self.tags is None else bool(self.tags)
         object.__setattr__(self, "tags", tagged)
         if tagged and TAGS not in self.attributes:
-            object.__setattr__(self, "attributes", {**self.attributes, TAGS: AttributeSpec(MAP, TAGS_DOC)})
-        if tagged and self.collect is not None:  # the account's tags come from the Tagging API's listing
+            doc = TAGS_COLLECTED_DOC if self.tags_collected else TAGS_DOC
+            object.__setattr__(self, "attributes", {**self.attributes, TAGS: AttributeSpec(MAP, doc)})
+        if tagged and self.collect is not None and not self.tags_collected:  # from the Tagging API's listing
             reads = {service: dict(operations) for service, operations in self.reads.items()}
             for service, operations in TAGGING_READS.items():
                 reads.setdefault(service, {}).update(operations)
@@ -146,11 +154,12 @@ def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple
                  provider: str = LIVE_PROVIDER, terraform: dict[str, TerraformMapping] | None = None,
                  service: str | None = None, collect: Collector | None = None,
                  reads: dict[str, dict[str, str]] | None = None,
-                 states: dict[str, StateRule] | None = None, tags: bool | None = None) -> Kind:
+                 states: dict[str, StateRule] | None = None, tags: bool | str | None = None) -> Kind:
     """A :class:`Kind` from plain values: ``attributes`` as ``{name: (type, doc)}``
     (or :func:`terraform_only` for an argument the AWS API does not return).
 
-    ``tags`` (None: True for AWS kinds) adds the ``tags`` map attribute.
+    ``tags`` (None: True for AWS kinds) adds the ``tags`` map attribute; :data:`TAGS_COLLECTED`
+    (``"collected"``) when the collector sets them from its own listing.
 
     Raises :class:`KindError` for a declaration that cannot work: an unknown
     scope or attribute type, a collector without its service or reads, a
@@ -158,7 +167,7 @@ def declare_kind(name: str, scope: str, doc: str, *, attributes: dict[str, tuple
     """
     kind = Kind(name, scope, doc, {k: AttributeSpec(*v) for k, v in attributes.items()}, provider,
                 dict(terraform or {}), service, collect, {s: dict(o) for s, o in (reads or {}).items()},
-                dict(states or {}), tags)
+                dict(states or {}), True if tags == TAGS_COLLECTED else tags, tags == TAGS_COLLECTED)
     problems = declaration_problems(kind)
     if problems:
         raise KindError(f"kind {name!r}: " + "; ".join(problems))

@@ -3,8 +3,10 @@
 Its attributes, how Terraform declares it and how the account is read.
 A connection is one resource in its requester's region: the accepter's side
 (``aws_vpc_peering_connection_accepter``) is read as part of it, for its
-status. Only an ``active`` connection carries traffic (state rule): one
-pending acceptance, failed, expired, rejected or deleted meets no row.
+status and its own Name tag (each side of an inter-region connection has its
+own tags: the accepter's region reports the accepter's). Only an ``active``
+connection carries traffic (state rule): one pending acceptance, failed,
+expired, rejected or deleted meets no row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dr_audit.aws.reader import AwsReader, AwsReadError
 from dr_audit.inventory import AttributeValue, Resource
 from dr_audit.kinds.spec import STR, StateRule, declare_kind
 from dr_audit.terraform.reading import Reader
+from dr_audit.terraform.values import Unknown
 
 
 # ----- Terraform ---------------------------------------------------------------
@@ -26,7 +29,7 @@ def vpc_peering_connection(r: Reader) -> dict:
             "vpc": r.linked("vpc_id", lambda v: v.tag("Name")),
             "peer_vpc": r.linked("peer_vpc_id", lambda v: v.tag("Name")),
             "peer_region": r.arg("peer_region", r.instance.region),
-            "status": _status(r)}
+            "status": _status(r), "accepter_name": _accepter_name(r)}
 
 
 def _status(r: Reader) -> AttributeValue:
@@ -48,6 +51,43 @@ def _status(r: Reader) -> AttributeValue:
     if own.value:
         return AttributeValue("active", own.file, own.line, own.expression, "auto_accept on the requester")
     return r.at_block("pending-acceptance", "no auto_accept and no accepter with auto_accept = true in code")
+
+
+def _accepter_name(r: Reader) -> AttributeValue:
+    """The Name tag of the ``aws_vpc_peering_connection_accepter`` attached to the connection,
+    over its provider's default_tags; None (not set) when no accepter is written, Unknown when
+    one may be attached or two are."""
+    accepters = r.attached("aws_vpc_peering_connection_accepter", "vpc_peering_connection_id")
+    doubtful = r.maybe_attached("aws_vpc_peering_connection_accepter", "vpc_peering_connection_id")
+    if doubtful:
+        return r.may_refer_here(doubtful[0], "vpc_peering_connection_id", "accept this connection")
+    if not accepters:
+        return r.at_block(None, "no aws_vpc_peering_connection_accepter in code: nothing tags the accepter's side")
+    if len(accepters) > 1:
+        return r.at_block(Unknown(r.instance.address, "two accepters name this connection"), "several accepters")
+    return _own_name_tag(accepters[0])
+
+
+def _own_name_tag(accepter: Reader) -> AttributeValue:
+    """The accepter's Name tag: its own ``tags`` win over the provider's default_tags, which
+    are read for an accepter of the root module (a module's are handed down by its caller)."""
+    from dr_audit.terraform.collector import DefaultTags, resource_tags  # the collector imports the kinds
+
+    own = accepter.tag("Name")
+    if not own.known or own.value is not None:
+        return own
+    module = accepter.instance.scope.resolver
+    if getattr(module, "prefix", None) != "":
+        written = accepter.given("tags")
+        where = own if written is None else AttributeValue(None, written.file, written.line, written.expression)
+        return AttributeValue(Unknown(f"{accepter.instance.address}.tags",
+                                      "no Name in its tags; the default_tags its module's caller hands it "
+                                      "are not read"),
+                              where.file, where.line, where.expression)
+    tags = resource_tags(accepter, DefaultTags(module))
+    if not tags.known:
+        return tags
+    return AttributeValue(tags.value.get("Name"), tags.file, tags.line, tags.expression, tags.note)
 
 
 # ----- the account -------------------------------------------------------------
@@ -77,22 +117,48 @@ def peering_names(reader: AwsReader, region: str) -> dict[str, Any]:
         return FailedLookup(error)
 
 
+def accepter_names(reader: AwsReader, region: str) -> dict[str, Any]:
+    """Connection id -> its Name tag as ``region`` reports it, for every connection listed there
+    (every page; a FailedLookup when the listing fails: the tag is unreadable, not missing)."""
+    try:
+        return _names_in(peering_connections(reader, region))
+    except AwsReadError as error:
+        return FailedLookup(error)
+
+
+def _names_in(connections: list[dict]) -> dict[str, Any]:
+    return {c["VpcPeeringConnectionId"]: tag_map(c.get("Tags")).get("Name") for c in connections}
+
+
+def _name_listed(names: dict[str, Any], connection_id: str, region: str) -> Any:
+    if isinstance(names, FailedLookup) or connection_id in names:
+        return names.get(connection_id)
+    return Unknown(connection_id, f"the accepter's region {region} does not list the connection")
+
+
 def vpc_peering_connections(reader: AwsReader, region: str) -> list[Resource]:
     found = []
     own_vpcs = vpc_names(reader, region)
-    for connection in peering_connections(reader, region):
+    listed = peering_connections(reader, region)
+    # a connection within one region is one resource with one set of tags: its own listing names it
+    names_by_region: dict[str, Any] = {region: _names_in(listed)}
+    for connection in listed:
         if requester_region(connection, region) != region:
             continue  # listed in the accepter's region too: it belongs to its requester's inventory
         accepter = connection.get("AccepterVpcInfo") or {}
         peer_region = accepter.get("Region") or region
         peer_vpcs = own_vpcs if peer_region == region else vpc_names(reader, peer_region)
         status = (connection.get("Status") or {}).get("Code")
+        if peer_region not in names_by_region:
+            names_by_region[peer_region] = accepter_names(reader, peer_region)
         found.append(live_resource(
             "vpc_peering_connection", region, connection["VpcPeeringConnectionId"],
             not_serving=out_of_service("vpc_peering_connection", status),
             name=tag_map(connection.get("Tags")).get("Name"),
             vpc=own_vpcs.get((connection.get("RequesterVpcInfo") or {}).get("VpcId")),
-            peer_vpc=peer_vpcs.get(accepter.get("VpcId")), peer_region=peer_region, status=status))
+            peer_vpc=peer_vpcs.get(accepter.get("VpcId")), peer_region=peer_region, status=status,
+            accepter_name=_name_listed(names_by_region[peer_region], connection["VpcPeeringConnectionId"],
+                                       peer_region)))
     return found
 
 
@@ -104,6 +170,8 @@ KIND = declare_kind(
         "peer_vpc": (STR, "Name tag of the accepter VPC"),
         "peer_region": (STR, "region of the accepter VPC"),
         "status": (STR, "status code: active, pending-acceptance, failed, expired, rejected, deleted, ..."),
+        "accepter_name": (STR, "the accepter side's Name tag, as the accepter's region reports it (Terraform: the "
+                               "aws_vpc_peering_connection_accepter's tags over its default_tags)"),
     },
     terraform={"aws_vpc_peering_connection": vpc_peering_connection},
     service="ec2", collect=vpc_peering_connections,

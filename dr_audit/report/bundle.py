@@ -220,7 +220,21 @@ class ResponseIndex:
             for order, response, path, _, _, item in self._held.get(part, []):
                 if order not in whole and wanted.fits(part, response) and _covers_parts(item, response, wanted):
                     found[(order, path)] = _excerpt(response, path, item)
+        if not found and resource_id.startswith("arn:") and "/" in resource_id.split(":", 5)[-1]:
+            # a part listed inside its parent's entry (a role's inline policy in the role's entry of
+            # GetAccountAuthorizationDetails): the parent's entries that hold the part's name
+            parent, name = resource_id.rsplit("/", 1)
+            return [e for e in self.excerpts(parent, region) if _holds_anywhere(e["item"], _plain(name))]
         return [found[key] for key in sorted(found, key=lambda k: (k[0], _path_order(k[1])))]
+
+
+def _holds_anywhere(value: Any, wanted: str) -> bool:
+    """Whether ``wanted`` (plain) is a string anywhere inside ``value``."""
+    if isinstance(value, dict):
+        return any(_holds_anywhere(v, wanted) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_anywhere(v, wanted) for v in value)
+    return isinstance(value, str) and _plain(value) == wanted
 
 
 def _path_order(path: str) -> tuple:

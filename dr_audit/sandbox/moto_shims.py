@@ -70,6 +70,16 @@ shapes with Stubber in the tests.
   static routes and reports no tunnels, and lacks CreateVpnConnectionRoute. The
   shim keeps ``StaticRoutesOnly``, adds the route (``available``) and reports
   the two tunnels AWS gives every connection in ``VgwTelemetry`` (``UP``).
+- VPC peering tags: moto shares one connection object between the requester's and
+  the accepter's region and reads its tags from the requester's, while in AWS each
+  side of an inter-region connection has its own tags. The shim makes each region's
+  DescribeVpcPeeringConnections report the tags held in that region (CreateTags in
+  the accepter's region tags the accepter's side).
+- VPN route propagation: moto lacks EnableVgwRoutePropagation and
+  DisableVgwRoutePropagation, reports no ``PropagatingVgws`` and runs no BGP.
+  The shim keeps each table's propagating gateways and, while a gateway is
+  attached to the table's VPC, lists the routes its available connections
+  learned (:func:`learn_bgp_routes`) with Origin ``EnableVgwRoutePropagation``.
 """
 
 from __future__ import annotations
@@ -104,8 +114,11 @@ def apply_shims() -> None:
         _s3_default_encryption()
         _elasticache_num_cache_clusters()
         _ec2_vpn_connection_details()
+        _ec2_peering_tags_per_region()
+        _ec2_vgw_route_propagation()
         _sts_refuses_roles_that_do_not_exist()
         _iam_aws_managed_policies_attachable()
+        _iam_authorization_details_paged()
         _applied = True
 
 
@@ -656,6 +669,28 @@ def _elasticache_member_clusters_listed() -> None:
     ElastiCacheBackend.describe_cache_clusters = describe
 
 
+def _ec2_peering_tags_per_region() -> None:
+    """Each region reports its own side's tags of an inter-region peering connection."""
+    import copy
+
+    from moto.ec2.models.vpc_peering_connections import VPCPeeringConnectionBackend
+
+    original = VPCPeeringConnectionBackend.describe_vpc_peering_connections
+
+    def describe(self, vpc_peering_ids=None):
+        # moto shares one connection object between both regions' backends and reads its tags
+        # from the requester's; a shallow copy answering through this region's backend keeps
+        # the shared status and VPCs but reports (and filters by) the tags this region holds
+        views = []
+        for connection in original(self, vpc_peering_ids):
+            view = copy.copy(connection)
+            view.ec2_backend = self
+            views.append(view)
+        return views
+
+    VPCPeeringConnectionBackend.describe_vpc_peering_connections = describe
+
+
 def _ec2_vpn_connection_details() -> None:
     from datetime import datetime, timezone
 
@@ -692,6 +727,83 @@ def _ec2_vpn_connection_details() -> None:
     VPNConnections.create_vpn_connection = create
     VPNConnections.create_vpn_connection_route = create_route
 
+
+def _ec2_vgw_route_propagation() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.route_tables import Route, RouteTable
+    from moto.ec2.responses.route_tables import RouteTables
+
+    class PropagatedRoute(Route):
+        origin = "EnableVgwRoutePropagation"  # the Route.Origin AWS gives a propagated route
+
+    declared = RouteTable.routes
+
+    def propagating(table: Any) -> list:
+        return table.__dict__.setdefault("shim_propagating_vgws", [])
+
+    def attached_here(gateway: Any, table: Any) -> bool:
+        attachment = gateway.attachments.get(table.vpc_id) if gateway is not None else None
+        return attachment is not None and attachment.state == "attached"
+
+    def learned(table: Any, gateway: Any) -> list[str]:
+        connections = table.ec2_backend.vpn_connections.values()
+        return sorted({cidr for c in connections if c.vpn_gateway_id == gateway.id and c.state == "available"
+                       for cidr in getattr(c, "shim_bgp_routes", ())})
+
+    def routes(self: Any) -> list:
+        found = list(declared.fget(self))
+        for gateway_id in propagating(self):
+            gateway = self.ec2_backend.vpn_gateways.get(gateway_id)
+            if attached_here(gateway, self):  # a detached gateway's routes leave the table
+                found += [PropagatedRoute(self, cidr, None, gateway=gateway) for cidr in learned(self, gateway)]
+        return found
+
+    def propagating_vgws(self: Any) -> list:
+        return [{"GatewayId": gateway_id} for gateway_id in propagating(self)]
+
+    def table_and_gateway(handler: Any) -> tuple[Any, Any]:
+        table = handler.ec2_backend.get_route_table(handler._get_param("RouteTableId"))
+        gateway = handler.ec2_backend.get_vpn_gateway(handler._get_param("GatewayId"))
+        return table, gateway
+
+    def enable(self: Any) -> Any:
+        table, gateway = table_and_gateway(self)
+        if not attached_here(gateway, table):  # AWS requires the gateway attached to the table's VPC
+            raise EC2ClientError("Gateway.NotAttached", f"{gateway.id} is not attached to {table.vpc_id}")
+        if gateway.id not in propagating(table):
+            propagating(table).append(gateway.id)
+        return EmptyResult()
+
+    def disable(self: Any) -> Any:
+        table, gateway = table_and_gateway(self)
+        if gateway.id in propagating(table):
+            propagating(table).remove(gateway.id)
+        return EmptyResult()
+
+    RouteTable.routes = property(routes)
+    RouteTable.propagating_vgws = property(propagating_vgws)
+    RouteTables.enable_vgw_route_propagation = enable
+    RouteTables.disable_vgw_route_propagation = disable
+
+
+def learn_bgp_routes(account_id: str, region: str, vpn_connection_id: str, cidrs: list[str],
+                     replace: bool = False) -> int:
+    """Record the routes the other side announces over a VPN connection's BGP sessions (moto runs no
+    BGP): a gateway propagating into a route table lists them there. ``replace`` drops the routes
+    learned before (an extended estate's other side announces something else). Returns how many
+    routes the connection has learned. Raises ValueError for a connection with static routes only,
+    which has no BGP session."""
+    from moto.ec2.models import ec2_backends
+
+    connection = ec2_backends[account_id][region].vpn_connections[vpn_connection_id]
+    if (connection.options or {}).get("StaticRoutesOnly"):
+        raise ValueError(f"{vpn_connection_id} uses static routes only: it learns nothing over BGP")
+    earlier = set() if replace else set(getattr(connection, "shim_bgp_routes", ()))
+    connection.shim_bgp_routes = sorted(earlier | set(cidrs))
+    for tunnel in getattr(connection, "vgw_telemetry", None) or []:
+        tunnel["AcceptedRouteCount"] = len(connection.shim_bgp_routes)
+    return len(connection.shim_bgp_routes)
 
 #: accounts of a multi-account sandbox run: AssumeRole into them needs the role to exist there, as in
 #: AWS (moto lets any ARN be assumed); other accounts keep moto's leniency, which older tests rely on
@@ -742,3 +854,30 @@ def _iam_aws_managed_policies_attachable() -> None:
         return original(self, policy_arn, role_name)
 
     IAMBackend.attach_role_policy = attach_role_policy
+
+
+def _iam_authorization_details_paged() -> None:
+    """GetAccountAuthorizationDetails: moto answers in one page, ignoring MaxItems and Marker.
+    The shim pages the role list as IAM does (MaxItems, default 100; IsTruncated and an opaque
+    Marker), so the audit's reading of every page is exercised. Users, groups and policies
+    (which the audit filters out) come on the first page."""
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    def get_account_authorization_details(self) -> Any:
+        details = self.backend.get_account_authorization_details(self._get_param("Filter", []))
+        roles = list(details["roles"])
+        marker = self._get_param("Marker") or "roles-0"
+        start = int(marker.split("-", 1)[1])
+        size = int(self._get_param("MaxItems") or 100)
+        first = start == 0
+        result = {"UserDetailList": details["users"] if first else [],
+                  "GroupDetailList": details["groups"] if first else [],
+                  "RoleDetailList": roles[start:start + size],
+                  "Policies": details["managed_policies"] if first else [],
+                  "IsTruncated": start + size < len(roles)}
+        if result["IsTruncated"]:
+            result["Marker"] = f"roles-{start + size}"
+        return ActionResult(result)
+
+    IamResponse.get_account_authorization_details = get_account_authorization_details
