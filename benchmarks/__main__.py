@@ -1,4 +1,4 @@
-"""``python -m benchmarks [static] [cache] [live] [concurrency] [merge] [measured_reads] [backup_reads] [accounts]``: run the benchmarks
+"""``python -m benchmarks [static] [cache] [live] [concurrency] [merge] [measured_reads] [backup_reads] [iam_reads] [accounts]``: run the benchmarks
 (all of them by default), print each result and write ``benchmarks/results/<name>.json``."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import accounts, backup_reads, live, measured_reads, merge_reports, public_roots, static_audit
+from benchmarks import (accounts, backup_reads, iam_reads, live, measured_reads, merge_reports, public_roots,
+                        static_audit)
 from benchmarks.measure import write_result
 
-ALL = ("static", "cache", "live", "concurrency", "merge", "measured_reads", "backup_reads", "accounts")
+ALL = ("static", "cache", "live", "concurrency", "merge", "measured_reads", "backup_reads", "iam_reads", "accounts")
 #: run only when named: it reads public repositories fetched beforehand ($DR_PUBLIC_ROOTS)
 ON_REQUEST = ("public_roots",)
 
@@ -36,6 +37,7 @@ def main(argv: list[str]) -> int:
                       "live": live.scaling, "concurrency": live.concurrency,
                       "merge": lambda: merge_reports.merging(work),
                       "measured_reads": measured_reads.scaling, "backup_reads": backup_reads.scaling,
+                      "iam_reads": iam_reads.scaling,
                       "accounts": lambda: accounts.scaling(work),
                       "public_roots": public_roots.from_environment}[name]()
             path = write_result(name, {"machine": machine, **result})
