@@ -16,8 +16,6 @@ from dr_audit.aws.reader import AwsReader
 from dr_audit.inventory import AttributeValue, Resource, Unreadable
 from dr_audit.kinds.iam_role import role_details
 from dr_audit.kinds.spec import MAP, STR, STR_LIST, declare_kind
-from dr_audit.terraform.expressions import Evaluator, identifier_name, subtrees
-from dr_audit.terraform.parsing import attribute_expression
 from dr_audit.terraform.reading import Reader
 from dr_audit.terraform.values import Unknown, as_unknown, first_unknown
 
@@ -157,28 +155,11 @@ def _document(r: Reader) -> AttributeValue:
     written = r.arg("policy")
     if written.known:
         return written
-    inner = _jsonencode_argument(r)
+    inner = r.call_argument("policy", "jsonencode")
     if inner is None:
         return written
     return AttributeValue(inner, written.file, written.line, written.expression,
                           "read inside jsonencode(): the parts known before apply")
-
-
-def _jsonencode_argument(r: Reader) -> Any:
-    """The evaluated argument of ``policy = jsonencode(x)``, or None when written otherwise."""
-    node = r.instance.node
-    attribute = node.attributes().get("policy")
-    if attribute is None:
-        return None
-    expression = attribute_expression(attribute)
-    call = subtrees(expression)[0] if expression.data == "expr_term" and subtrees(expression) else expression
-    if call.data != "function_call" or identifier_name(subtrees(call)[0]) != "jsonencode":
-        return None
-    arguments = [part for part in subtrees(call) if part.data == "arguments"]
-    values = subtrees(arguments[0]) if arguments else []
-    if len(values) != 1:
-        return None
-    return Evaluator(node.source).evaluate(values[0], r.instance.scope)
 
 
 def _resolved(value: Any, document: AttributeValue) -> Any:

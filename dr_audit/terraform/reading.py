@@ -16,7 +16,9 @@ from typing import Any, Callable
 
 from dr_audit import arns
 from dr_audit.inventory import AttributeValue
+from dr_audit.terraform.expressions import Evaluator, identifier_name, subtrees
 from dr_audit.terraform.module import BlockInstance, Evidence, ResourceInstance
+from dr_audit.terraform.parsing import attribute_expression
 from dr_audit.terraform.values import Ref, Unknown, is_known
 
 _NOT_SET = object()
@@ -70,6 +72,23 @@ class Reader:
         if default is not _NOT_SET:
             return self.at_block(default, f"{name} not set: provider default")
         return self.at_block(Unknown(f"{self.instance.address}.{name}", unset_reason), f"{name} not set")
+
+    def call_argument(self, name: str, function: str) -> Any:
+        """The evaluated argument of ``name = function(x)`` (one argument), before the function
+        is applied: where ``jsonencode({...})`` is unknown as a whole because one part is known
+        only after apply, the object still shows its other parts. None when ``name`` is written
+        otherwise (or not at all)."""
+        node = self.instance.node
+        attribute = node.attributes().get(name)
+        if attribute is None:
+            return None
+        expression = attribute_expression(attribute)
+        call = subtrees(expression)[0] if expression.data == "expr_term" and subtrees(expression) else expression
+        if call.data != "function_call" or identifier_name(subtrees(call)[0]) != function:
+            return None
+        arguments = [part for part in subtrees(call) if part.data == "arguments"]
+        values = subtrees(arguments[0]) if arguments else []
+        return Evaluator(node.source).evaluate(values[0], self.instance.scope) if len(values) == 1 else None
 
     def nested(self, path: str, default: Any = _NOT_SET, unset_reason: str = "not set in code") -> AttributeValue:
         """An argument inside nested blocks: ``"scaling_config.min_size"`` (first block)."""
