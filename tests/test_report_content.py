@@ -99,6 +99,21 @@ def test_the_trend_reads_only_runs_of_the_same_policy_and_mode(tmp_path):
     assert chart([])["bars"] == [] and recent_runs(tmp_path / "absent", "a", "full") == []
 
 
+def test_the_trend_keeps_each_accounts_problem_items_apart(tmp_path):
+    """A multi-account report lists item 1 once per account: the chart draws a line for each."""
+    history = tmp_path / "history"
+    history.mkdir()
+    earlier = history_document("a", "full", "2026-01-01T00:00:00", 1, "OPEN")
+    earlier["problems"] = [{"id": 1, "status": "OPEN", "account": {"name": "shop-a"}},
+                           {"id": 1, "status": "RESOLVED", "account": {"name": "shop-b"}}]
+    (history / "0.json").write_text(json.dumps(earlier))
+    now = history_document("a", "full", "2026-01-02T00:00:00", 1, "OPEN")
+    now["problems"] = [{"id": 1, "status": "RESOLVED", "account": {"name": "shop-a"}},
+                       {"id": 1, "status": "OPEN", "account": {"name": "shop-b"}}]
+    drawn = chart(with_current(recent_runs(history, "a", "full"), now))
+    assert drawn["problems"] == {"1 · shop-a": ["OPEN", "RESOLVED"], "1 · shop-b": ["RESOLVED", "OPEN"]}
+
+
 def test_the_report_gives_verdict_provenance_links_and_findings(project, monkeypatch):
     for name, value in GITHUB.items():
         monkeypatch.setenv(name, value)

@@ -12,6 +12,22 @@ CHART_STATUSES = ("PASS", "FAIL", "DRIFT", "UNDEPLOYED", "UNMANAGED", "UNKNOWN",
 WIDTH, HEIGHT, BAR_GAP, LEFT, BOTTOM = 640, 160, 4, 30, 20
 
 
+#: between a problem item's id and its account's name in a multi-account run's key
+ACCOUNT_MARK = " · "
+
+
+def problem_key(problem: dict[str, Any]) -> str:
+    """A problem item's key in the chart: its id, and in a multi-account run its account's name
+    too (every account has its own item 1).
+
+    >>> problem_key({"id": 1}), problem_key({"id": 1, "account": {"name": "shop-a"}})
+    ('1', '1 · shop-a')
+    """
+    account = problem.get("account")
+    name = account.get("name") if isinstance(account, dict) else None
+    return f"{problem['id']}{ACCOUNT_MARK}{name}" if name else str(problem["id"])
+
+
 def recent_runs(history: Path | None, policy_name: str, mode: str, limit: int = 20) -> list[dict[str, Any]]:
     """The ``limit`` latest kept runs of ``policy_name`` in ``mode``, oldest first, each as
     ``{started, by_status, problems: {id: status}}``. Unreadable or foreign files are skipped."""
@@ -26,7 +42,7 @@ def recent_runs(history: Path | None, policy_name: str, mode: str, limit: int = 
                 continue
             entry = {"started": str(run["started"]), "file": path.name,
                      "by_status": dict(document["summary"]["by_status"]),
-                     "problems": {str(p["id"]): str(p["status"]) for p in document.get("problems", [])}}
+                     "problems": {problem_key(p): str(p["status"]) for p in document.get("problems", [])}}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in entry["by_status"].values()):
@@ -39,7 +55,7 @@ def with_current(runs: list[dict[str, Any]], document: dict[str, Any], limit: in
     """``runs`` with this run's own document last (it is not in the history yet when the HTML is drawn)."""
     current = {"started": document["run"]["started"], "file": "this run",
                "by_status": dict(document["summary"]["by_status"]),
-               "problems": {str(p["id"]): p["status"] for p in document.get("problems", [])}}
+               "problems": {problem_key(p): p["status"] for p in document.get("problems", [])}}
     return (runs + [current])[-limit:]
 
 
@@ -63,7 +79,7 @@ def chart(runs: list[dict[str, Any]]) -> dict[str, Any]:
             bars.append({"run": index, "status": status, "count": count, "started": run["started"],
                          "x": round(LEFT + index * slot + BAR_GAP / 2, 1), "y": round(top, 1),
                          "width": round(max(slot - BAR_GAP, 1), 1), "height": round(height, 1)})
-    ids = sorted({p for r in runs for p in r["problems"]}, key=lambda p: (len(p), p))
+    ids = sorted({p for r in runs for p in r["problems"]}, key=lambda p: (len(p.split(ACCOUNT_MARK)[0]), p))
     problems = {p: [r["problems"].get(p, "absent") for r in runs] for p in ids}
     return {"runs": [r["started"] for r in runs], "bars": bars, "problems": problems,
             "width": WIDTH, "height": HEIGHT, "max": most}
