@@ -694,7 +694,10 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     row = getattr(item, "callspec", None) and item.callspec.params.get("dr_row")
     if row is None or report.when != "call" or not item.config.pluginmanager.hasplugin("html"):
         return
-    context = item.config.stash.get(_CONTEXT, None)
+    account = item.callspec.params.get("dr_account")
+    # a multi-account item's own account (the one just read: asking for it releases nothing)
+    context = (run_accounts(item.config).context(account.name) if account is not None
+               else item.config.stash.get(_CONTEXT, None))
     if context is None:
         return
     from pytest_html import extras

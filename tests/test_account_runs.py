@@ -53,7 +53,7 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("accounts")
     listed = accounts_file(base)
     return {"serial": audit(base / "serial", "--dr-accounts", str(listed), "--dr-run-id", "night-1",
-                            "--dr-evidence", str(base / "serial" / "bundle")),
+                            "--dr-evidence", str(base / "serial" / "bundle"), "--html", str(base / "serial" / "ph.html")),
             "parallel": audit(base / "parallel", "--dr-accounts", str(listed), "--dr-run-id", "night-1",
                               "-n", "2", "--dist", "loadgroup", "--dr-evidence", str(base / "parallel" / "bundle")),
             "single": audit(base / "single", "--dr-estate", "portforge-as-found"),
@@ -150,6 +150,15 @@ def test_the_bundle_quotes_each_accounts_own_terraform_lines_and_aws_responses(r
     assert compared >= 1
     # a source with nothing found (a resource the account lacks) has no excerpt, and says why
     assert all(quoting[name] >= consulted[name] * 0.8 for name in ("shop-a", "shop-b")), (quoting, consulted)
+
+
+def test_pytest_html_shows_each_accounts_evidence_beside_its_item(runs):
+    _, document = runs["serial"]
+    page = (runs["base"] / "serial" / "ph.html").read_text()
+    read = [row for row in document["rows"] if row["account"]["name"] != "shop-gone"]  # shop-gone: setup errors
+    assert page.count("dr-evidence") >= len(read)  # one table per item of every account read
+    for name, row_id in (("shop-a", "DDB-STREAM-TEAM-CHATS"), ("shop-b", "DDB-STREAM-TEAM-CHATS")):
+        assert f"test_policy_row[{name}-{row_id}]" in page
 
 
 def test_the_closing_summary_has_a_line_per_account(runs):
