@@ -148,3 +148,16 @@ def test_an_inline_policy_is_quoted_from_its_roles_entry_only_when_the_entry_hol
     assert [e["path"] for e in index.excerpts("arn:aws:iam::111122223333:role/app/ddb", None)] == ["RoleDetailList[0]"]
     assert index.excerpts("arn:aws:iam::111122223333:role/other/ddb", None) == []
     assert index.excerpts("arn:aws:iam::111122223333:role/app/gone", None) == []
+
+
+def test_a_registry_is_quoted_from_the_response_its_top_level_id_names():
+    registry = response("ecr", "DescribeRegistry", {"registryId": "111122223333", "replicationConfiguration": {
+        "rules": [{"destinations": [{"region": OTHER, "registryId": "111122223333"}]}]}})
+    repositories = response("ecr", "DescribeRepositories", {"repositories": [
+        {"repositoryName": "app", "registryId": "111122223333"}]})
+    elsewhere = response("ecr", "DescribeRegistry", {"registryId": "444455556666"})
+    index = ResponseIndex([registry, repositories, elsewhere], GLOBAL_REGION)
+    found = index.excerpts("ecr registry 111122223333", REGION)
+    assert [(e["operation"], e["path"]) for e in found] == [("DescribeRegistry", "")]
+    assert found[0]["item"]["replicationConfiguration"]["rules"][0]["destinations"][0]["region"] == OTHER
+    assert index.excerpts("ecr registry 777788889999", REGION) == []

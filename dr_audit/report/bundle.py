@@ -97,7 +97,9 @@ def _plain(text: Any) -> Any:
 class _Wanted:
     """What identifies one resource in a response: its id itself wherever it names an item; for an
     ARN also its resource name where the ARN's own service was read (``arn:aws:s3:::b`` is ``b`` to
-    S3's GetBucketReplication); for a ``zone/name/type`` id every part, in the request or the item."""
+    S3's GetBucketReplication); for a ``zone/name/type`` id every part, in the request or the item;
+    for a described id (``ecr registry 111122223333``: no AWS id has a space) its last word, where
+    its first word's service was read."""
 
     def __init__(self, resource_id: str, region: str | None, global_region: str):
         self.exact = _plain(resource_id)
@@ -109,6 +111,9 @@ class _Wanted:
             self.service = fields[2]
             resource = fields[5]
             self.names = {_plain(n) for n in (resource, resource.split("/")[-1], resource.split(":")[-1]) if n}
+        elif " " in resource_id.strip():
+            words = resource_id.split()
+            self.service, self.names = words[0], {_plain(words[-1])}
         elif "/" in resource_id and not resource_id.startswith("/"):
             self.parts = [_plain(part) for part in resource_id.split("/") if part]
         # a resource of no one region (Route 53, CloudFront) is read wherever its service answers
@@ -155,6 +160,12 @@ def _request_is_about(key: str, response: Any) -> bool:
     return len(names) == 1 or _thing(key) in response.operation.lower()
 
 
+def _names_subject(key: str, response: Any) -> bool:
+    """True when a top-level field of the response names what the whole response is about: an id
+    of the thing its operation is about (``registryId`` of ECR's DescribeRegistry)."""
+    return key.endswith(_NAMING_SUFFIXES) and bool(_thing(key)) and _thing(key) in response.operation.lower()
+
+
 def _items(body: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """Every item of a response as ``(path, container, item)``: the entries of its lists (a list of
     names, as ``TableNames``, only at the top: inside an object a list of ids refers to other
@@ -193,6 +204,9 @@ class ResponseIndex:
         for order, response in enumerate(responses):
             for key, value in response.arguments.items():
                 if isinstance(value, str) and _request_is_about(key, response):
+                    self._asked.setdefault(_plain(value), []).append((order, response))
+            for key, value in response.body.items():
+                if isinstance(value, str) and _names_subject(key, response):
                     self._asked.setdefault(_plain(value), []).append((order, response))
             for path, container, item in _items(response.body):
                 pairs = item.items() if isinstance(item, dict) else [(None, item)]
