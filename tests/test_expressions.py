@@ -153,3 +153,29 @@ def test_unresolvable_becomes_unknown_with_expression(expression, reason_part):
 
 def test_conditional_with_unknown_condition_but_equal_branches_is_known():
     assert evaluate('var.missing ? "same" : "same"') == "same"
+
+
+# ----- which instances an unresolved pick may name ---------------------------
+
+@pytest.mark.parametrize("expression, among", [
+    ('element([aws_x.a.id, aws_x.b.id], var.unset)', ("aws_x.a", "aws_x.b")),
+    ('[aws_x.a.id, aws_x.b.id][var.unset]', ("aws_x.a", "aws_x.b")),
+    ('var.unset ? aws_x.a.id : aws_x.b.id', ("aws_x.a", "aws_x.b")),
+    ('try(var.unset ? aws_x.a.id : aws_x.b.id, "")', ("aws_x.a", "aws_x.b")),
+    ('coalesce(var.unset ? aws_x.a.id : aws_x.b.id, aws_x.c.id)', ("aws_x.a", "aws_x.b", "aws_x.c")),
+])
+def test_an_unresolved_pick_among_references_remembers_them(expression, among):
+    value = evaluate(expression)
+    assert isinstance(value, Unknown) and value.among == among
+
+
+@pytest.mark.parametrize("expression", [
+    'element([aws_x.a.id, "literal"], var.unset)',  # the literal may be any table's id
+    'upper(element([aws_x.a.id, aws_x.b.id], var.unset))',  # computed from it, not it
+    '"${var.unset ? aws_x.a.id : aws_x.b.id}-x"',
+    'var.unset ? aws_x.a.id : var.other',
+    'length(element([aws_x.a.id, aws_x.b.id], var.unset))',
+])
+def test_a_value_that_may_be_anything_remembers_no_references(expression):
+    value = evaluate(expression)
+    assert isinstance(value, Unknown) and value.among is None

@@ -26,7 +26,8 @@ from dr_audit.terraform.functions import (
     FILE_FUNCTIONS, FUNCTIONS, Files, FunctionError, NotStatic, _same, decimal_result, exact, to_bool, to_number,
     to_string,
 )
-from dr_audit.terraform.values import Ref, Unknown, as_unknown, failure, first_error, first_unknown, is_known
+from dr_audit.terraform.values import (Ref, Unknown, as_unknown, candidates, failure, first_error, first_unknown,
+                                      is_known, one_of)
 
 _SKIP = "new_line_or_comment"
 
@@ -469,7 +470,7 @@ class Evaluator:
             yes, no = self.evaluate(true_node, scope), self.evaluate(false_node, scope)
             if is_known(yes) and yes == no:
                 return yes
-            return cond.at(self.source.of(node))
+            return _unknown_choice(cond.at(self.source.of(node)), [yes, no])
         return self.evaluate(true_node if cond else false_node, scope)
 
     def _eval_unary_op(self, node: Tree, scope: Scope) -> Any:
@@ -521,7 +522,7 @@ class Evaluator:
             args = args[:-1] + list(args[-1])
         unknown = _blocking_unknown(name, args)
         if unknown is not None:
-            return as_unknown(unknown, self.source.of(node))
+            return _unknown_choice(as_unknown(unknown, self.source.of(node)), _chosen_from(name, args))
         return self._call(name, args, scope, node)
 
     def _call(self, name: str, args: list, scope: Scope, node: Tree) -> Any:
@@ -614,7 +615,7 @@ class Evaluator:
             value = self.evaluate(arg_node, scope)
             last = first_error(value)
             if last is None:
-                return value.at(self.source.of(node)) if isinstance(value, Unknown) else value
+                return value.selected_at(self.source.of(node)) if isinstance(value, Unknown) else value
         return failure(self.source.of(node), f"try(): no expression succeeded (last: {last.reason})")
 
     def _can(self, arg_nodes: list[Tree], scope: Scope, node: Tree) -> Any:
@@ -705,7 +706,7 @@ class Evaluator:
     def _apply_steps(self, value: Any, steps: list, scope: Scope, text: str) -> Any:
         for position, (kind, arg) in enumerate(steps):
             if isinstance(value, Unknown):
-                return value.at(text)
+                return value.selected_at(text)
             if kind == "splat":
                 items = value if isinstance(value, list) else ([] if value is None else [value])
                 mapped = [self._apply_steps(item, arg, scope, text) for item in items]
@@ -716,7 +717,7 @@ class Evaluator:
                 key = arg if kind == "index_literal" else self.evaluate(arg, scope)
                 value = self._index(value, key, text)
         if isinstance(value, Unknown) and value.expression != text:
-            return value.at(text)
+            return value.selected_at(text)
         return value
 
     @staticmethod
@@ -737,7 +738,7 @@ class Evaluator:
     @staticmethod
     def _index(value: Any, key: Any, text: str) -> Any:
         if not is_known(key):
-            return as_unknown(key, text)
+            return _unknown_choice(as_unknown(key, text), value)
         if isinstance(value, Ref):
             return Ref(value.address, f"{value.attribute}[{key!r}]")
         if value is None:
@@ -914,6 +915,30 @@ def _blocking_unknown(function: str, args: list) -> Any:
             if arg is not None and arg != "":
                 return None
     return next((a for a in args if not is_known(a) and not _tolerates_unknown(function, a)), None)
+
+
+#: functions whose result is one of the values in their arguments: the list's items for
+#: ``element`` and ``one``, the arguments themselves for ``coalesce`` and ``coalescelist``
+_SELECTING = {"element": lambda args: args[0] if args else None, "one": lambda args: args[0] if args else None,
+              "coalesce": lambda args: [a for a in args if a is not None],
+              "coalescelist": lambda args: [a for a in args if a is not None]}
+
+
+def _chosen_from(function: str, args: list) -> Any:
+    """What a call to ``function`` picks its result from (None when it computes something new)."""
+    pick = _SELECTING.get(function)
+    return pick(args) if pick is not None else None
+
+
+def _unknown_choice(unknown: Unknown, choices: Any) -> Unknown:
+    """``unknown`` (an unresolved pick from ``choices``: a list or map) remembering which
+    instances every choice refers to, when each one is a reference; an error stays an error."""
+    if unknown.error:
+        return unknown
+    if isinstance(choices, dict):
+        choices = list(choices.values())
+    found = candidates(choices) if isinstance(choices, list) or isinstance(choices, Unknown) else None
+    return one_of(unknown.expression, unknown.reason, found) if found else unknown
 
 
 def _arithmetic(operator: str, a: Any, b: Any) -> int | float:

@@ -556,7 +556,7 @@ class ModuleInstance:
             if isinstance(count, bool) or not isinstance(count, (int, float)):
                 unknown = count if isinstance(count, Unknown) else Unknown(block.source.of(attribute_expression(attributes["count"])), "count is not a number")
                 instance = make(f"{base}[?]", {"count": {"index": unknown}}, presence=unknown)
-                return self._Expanded(Unknown(base, unknown.reason), [instance])
+                return self._Expanded(Unknown(base, unknown.reason, among=(base,)), [instance])
             instances = [make(f"{base}[{i}]", {"count": {"index": i}}) for i in range(int(count))]
             return self._Expanded(instances, instances)
         if "for_each" in attributes:
@@ -568,7 +568,7 @@ class ModuleInstance:
                 unknown = Unknown(block.source.of(expression), "for_each is unresolved" if not isinstance(
                     collection, Unknown) else collection.reason)
                 instance = make(f"{base}[?]", {"each": {"key": unknown, "value": unknown}}, presence=unknown)
-                return self._Expanded(Unknown(base, unknown.reason), [instance])
+                return self._Expanded(Unknown(base, unknown.reason, among=(base,)), [instance])
             instances = {str(k): make(f'{base}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in pairs}
             return self._Expanded(instances, list(instances.values()))
         instance = make(base, {})

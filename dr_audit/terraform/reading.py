@@ -19,7 +19,7 @@ from dr_audit.inventory import AttributeValue
 from dr_audit.terraform.expressions import Evaluator, identifier_name, subtrees
 from dr_audit.terraform.module import BlockInstance, Evidence, ResourceInstance
 from dr_audit.terraform.parsing import attribute_expression
-from dr_audit.terraform.values import Ref, Unknown, is_known
+from dr_audit.terraform.values import Ref, Unknown, is_known, may_name
 
 _NOT_SET = object()
 
@@ -120,7 +120,8 @@ class Reader:
             found = value.get(key)
             return AttributeValue(plain(found, tags.expression) if found is not None else None,
                                   tags.file, tags.line, tags.expression)
-        return AttributeValue(Unknown(tags.expression or "tags", "tags are unresolved"), tags.file, tags.line,
+        why = value.reason if isinstance(value, Unknown) else f"not a map: {value!r}"
+        return AttributeValue(Unknown(tags.expression or "tags", f"tags are unresolved: {why}"), tags.file, tags.line,
                               tags.expression)
 
     def follow(self, name: str) -> tuple["Reader | None", AttributeValue]:
@@ -189,11 +190,13 @@ class Reader:
                 if self._names_me(given(other, argument))]
 
     def maybe_attached(self, type_: str, argument: str) -> list["Reader"]:
-        """Instances of ``type_`` whose ``argument`` is unresolved: they may refer to this instance."""
+        """Instances of ``type_`` whose ``argument`` is unresolved and may refer to this instance
+        (not those certainly referring to other instances: ``element(aws_x.other[*].id, var.i)``)."""
         found = []
         for other in self.by_type.get(type_, []):
             evidence = given(other, argument)
-            if evidence is not None and isinstance(evidence.value, Unknown):
+            if (evidence is not None and isinstance(evidence.value, Unknown)
+                    and may_name(evidence.value, self.instance.address)):
                 found.append(self.reader(other))
         return found
 
