@@ -69,22 +69,8 @@ def _accepter_name(r: Reader) -> AttributeValue:
 
 
 def _own_name_tag(accepter: Reader) -> AttributeValue:
-    """The accepter's Name tag: its own ``tags`` win over the provider's default_tags, which
-    are read for an accepter of the root module (a module's are handed down by its caller)."""
-    from dr_audit.terraform.collector import DefaultTags, resource_tags  # the collector imports the kinds
-
-    own = accepter.tag("Name")
-    if not own.known or own.value is not None:
-        return own
-    module = accepter.instance.scope.resolver
-    if getattr(module, "prefix", None) != "":
-        written = accepter.given("tags")
-        where = own if written is None else AttributeValue(None, written.file, written.line, written.expression)
-        return AttributeValue(Unknown(f"{accepter.instance.address}.tags",
-                                      "no Name in its tags; the default_tags its module's caller hands it "
-                                      "are not read"),
-                              where.file, where.line, where.expression)
-    tags = resource_tags(accepter, DefaultTags(module))
+    """The accepter's Name tag: its own ``tags`` over its provider's default_tags."""
+    tags = accepter.tags()
     if not tags.known:
         return tags
     return AttributeValue(tags.value.get("Name"), tags.file, tags.line, tags.expression, tags.note)
@@ -108,16 +94,18 @@ def peering_names(reader: AwsReader, region: str) -> dict[str, Any]:
         names = {}
         for connection in peering_connections(reader, region):
             home = requester_region(connection, region)
-            seen = connection if home == region else next(
-                (c for c in peering_connections(reader, home)
-                 if c["VpcPeeringConnectionId"] == connection["VpcPeeringConnectionId"]), connection)
-            names[connection["VpcPeeringConnectionId"]] = tag_map(seen.get("Tags")).get("Name")
+            key = connection["VpcPeeringConnectionId"]
+            reported = names_in_region(reader, home) if home != region else {}
+            if isinstance(reported, FailedLookup):
+                return reported
+            # a connection its requester's region does not list is named by the listing at hand
+            names[key] = reported[key] if key in reported else _names_in([connection])[key]
         return names
     except AwsReadError as error:
         return FailedLookup(error)
 
 
-def accepter_names(reader: AwsReader, region: str) -> dict[str, Any]:
+def names_in_region(reader: AwsReader, region: str) -> dict[str, Any]:
     """Connection id -> its Name tag as ``region`` reports it, for every connection listed there
     (every page; a FailedLookup when the listing fails: the tag is unreadable, not missing)."""
     try:
@@ -150,7 +138,7 @@ def vpc_peering_connections(reader: AwsReader, region: str) -> list[Resource]:
         peer_vpcs = own_vpcs if peer_region == region else vpc_names(reader, peer_region)
         status = (connection.get("Status") or {}).get("Code")
         if peer_region not in names_by_region:
-            names_by_region[peer_region] = accepter_names(reader, peer_region)
+            names_by_region[peer_region] = names_in_region(reader, peer_region)
         found.append(live_resource(
             "vpc_peering_connection", region, connection["VpcPeeringConnectionId"],
             not_serving=out_of_service("vpc_peering_connection", status),

@@ -80,6 +80,8 @@ shapes with Stubber in the tests.
   The shim keeps each table's propagating gateways and, while a gateway is
   attached to the table's VPC, lists the routes its available connections
   learned (:func:`learn_bgp_routes`) with Origin ``EnableVgwRoutePropagation``.
+- IAM authorization details: moto answers GetAccountAuthorizationDetails in one
+  page; the shim pages the roles by MaxItems and Marker, as IAM does.
 """
 
 from __future__ import annotations

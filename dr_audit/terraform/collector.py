@@ -97,10 +97,10 @@ def _evaluate_root(base: Path, name: str, directory: Path, cache: ParseCache, ac
         if mapping is None:
             continue
         kind, read = mapping
-        reader = Reader(instance, by_address, by_type)
+        reader = Reader(instance, by_address, by_type, lambda r: resource_tags(r, default_tags))
         attributes = read(reader)
         if KINDS[kind].tags and TAGS not in attributes:
-            attributes[TAGS] = resource_tags(reader, default_tags)
+            attributes[TAGS] = reader.tags()
         inventory.resources.append(Resource(
             kind=kind, source="terraform", address=instance.address, region=instance.region,
             attributes={k: _coerce(v, KINDS[kind].attributes[k].type) for k, v in attributes.items()},

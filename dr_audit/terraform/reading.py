@@ -43,14 +43,18 @@ class Reader:
     """Reads one instance's arguments as AttributeValues, following links.
 
     ``by_address`` indexes every instance of the tree so a ``Ref`` such as
-    ``aws_vpc.main.id`` can be followed to the VPC it names.
+    ``aws_vpc.main.id`` can be followed to the VPC it names. ``tags_of`` gives an
+    instance's tags as Terraform does (its ``tags`` over its provider's
+    ``default_tags``; the collector supplies it, see :meth:`tags`).
     """
 
     def __init__(self, instance: ResourceInstance, by_address: dict[str, ResourceInstance],
-                 by_type: dict[str, list[ResourceInstance]]):
+                 by_type: dict[str, list[ResourceInstance]],
+                 tags_of: Callable[["Reader"], AttributeValue] | None = None):
         self.instance = instance
         self.by_address = by_address
         self.by_type = by_type
+        self._tags_of = tags_of
 
     def at_block(self, value: Any, note: str) -> AttributeValue:
         """``value`` located at the instance's own block (for defaults and derived values), with ``note``."""
@@ -58,7 +62,15 @@ class Reader:
 
     def reader(self, instance: ResourceInstance) -> "Reader":
         """A Reader of another instance of the same tree."""
-        return Reader(instance, self.by_address, self.by_type)
+        return Reader(instance, self.by_address, self.by_type, self._tags_of)
+
+    def tags(self) -> AttributeValue:
+        """The instance's tags as Terraform gives them: its ``tags`` over its provider's
+        ``default_tags`` (Unknown when this Reader was made without the tree's defaults)."""
+        if self._tags_of is None:
+            return self.at_block(Unknown(f"{self.instance.address}.tags", "the provider's default_tags are not read here"),
+                                 "no default_tags")
+        return self._tags_of(self)
 
     def given(self, name: str) -> Evidence | None:
         """The argument ``name`` as evaluated, or None when unwritten or null."""
